@@ -1,0 +1,1 @@
+//! EMV BER-TLV (field 55): decode, encode, DOLs and the tag dictionary.

@@ -1,0 +1,31 @@
+# Helpers shared by scripts/test and scripts/demo: install what a fresh Debian machine lacks.
+step() { printf '\n== %s ==\n' "$*"; }
+
+# The shared conformance data sits beside the repository (../shared); CLEARWAY_SHARED overrides.
+shared_dir() {
+  local d="${CLEARWAY_SHARED:-$(cd .. && pwd)/shared}"
+  if [ ! -d "$d/conformance" ]; then
+    echo "shared data not found at $d (set CLEARWAY_SHARED)" >&2
+    return 1
+  fi
+  printf '%s' "$d"
+}
+
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" = 0 ]; then apt-get update -qq; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
+}
+
+need_apt_tool() { # need_apt_tool COMMAND PACKAGE
+  command -v "$1" >/dev/null 2>&1 || apt_install "$2"
+}
+
+need_rust() {
+  if ! command -v cargo >/dev/null 2>&1; then
+    echo "cargo not found: install the Rust toolchain (rustup) first" >&2
+    exit 1
+  fi
+}
+
+need_python() { need_apt_tool python3 python3; }
