@@ -29,3 +29,11 @@ need_rust() {
 }
 
 need_python() { need_apt_tool python3 python3; }
+
+# pyiso8583 (PyPI) is the independent implementation the ISO 8583 cross-check test runs.
+need_pyiso8583() {
+  python3 -c 'import iso8583' 2>/dev/null && return 0
+  python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
+  python3 -m pip install -q pyiso8583==4.0.1 2>/dev/null \
+    || python3 -m pip install -q --break-system-packages pyiso8583==4.0.1
+}
