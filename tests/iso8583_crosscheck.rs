@@ -19,7 +19,10 @@ fn messages(dialect: &str) -> Vec<(String, String)> {
         for e in entries.flatten() {
             let p = e.path();
             if p.extension().is_some_and(|x| x == "hex") {
-                let hex: String = std::fs::read_to_string(&p).unwrap().split_whitespace().collect();
+                let hex: String = std::fs::read_to_string(&p)
+                    .unwrap()
+                    .split_whitespace()
+                    .collect();
                 out.push((p.display().to_string(), hex.to_uppercase()));
             }
         }
@@ -43,7 +46,10 @@ fn messages(dialect: &str) -> Vec<(String, String)> {
     }
     for p in public {
         let bytes = std::fs::read(&p).unwrap();
-        out.push((p.display().to_string(), bytes.iter().map(|b| format!("{b:02X}")).collect()));
+        out.push((
+            p.display().to_string(),
+            bytes.iter().map(|b| format!("{b:02X}")).collect(),
+        ));
     }
     out.sort();
     out
@@ -71,7 +77,11 @@ fn pyiso8583(packager: &PathBuf, hexes: &[String]) -> Vec<serde_json::Value> {
         "pyiso8583 cross-check script failed (is pyiso8583 installed? scripts/test installs it): {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 #[test]
@@ -80,36 +90,71 @@ fn ascii_dialects_agree_with_pyiso8583() {
     for dialect in ["iso87ascii", "iso93ascii"] {
         let packager = common::conformance().join(format!("iso8583/jpos/packager-{dialect}.xml"));
         let msgs = messages(dialect);
-        let theirs = pyiso8583(&packager, &msgs.iter().map(|(_, h)| h.clone()).collect::<Vec<_>>());
+        let theirs = pyiso8583(
+            &packager,
+            &msgs.iter().map(|(_, h)| h.clone()).collect::<Vec<_>>(),
+        );
         assert_eq!(theirs.len(), msgs.len());
         for ((name, hex), theirs) in msgs.iter().zip(theirs) {
-            assert!(theirs.get("error").is_none(), "{name}: pyiso8583 could not decode it: {theirs}");
+            assert!(
+                theirs.get("error").is_none(),
+                "{name}: pyiso8583 could not decode it: {theirs}"
+            );
             let out = common::clearway()
-                .args(["iso8583", "decode", "--dialect", dialect, "--hex", hex, "--json", "--show-pan"])
+                .args([
+                    "iso8583",
+                    "decode",
+                    "--dialect",
+                    dialect,
+                    "--hex",
+                    hex,
+                    "--json",
+                    "--show-pan",
+                ])
                 .output()
                 .unwrap();
-            assert!(out.status.success(), "{name}: clearway refused it: {}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "{name}: clearway refused it: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             let ours: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
             assert_eq!(ours["mti"], theirs["mti"], "{name}: MTI");
             let skipped: Vec<String> = theirs["skipped"]
                 .as_array()
-                .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
                 .unwrap_or_default();
             let theirs_fields: BTreeMap<String, serde_json::Value> =
                 serde_json::from_value(theirs["fields"].clone()).unwrap();
-            let ours_fields: BTreeMap<String, serde_json::Value> = serde_json::from_value(ours["fields"].clone()).unwrap();
+            let ours_fields: BTreeMap<String, serde_json::Value> =
+                serde_json::from_value(ours["fields"].clone()).unwrap();
             for (k, v) in &theirs_fields {
                 if skipped.contains(k) {
                     continue;
                 }
                 // Say which field differs; the values may hold card data, so not the values.
-                assert!(ours_fields.get(k) == Some(v), "{name}: field {k} differs from pyiso8583");
+                assert!(
+                    ours_fields.get(k) == Some(v),
+                    "{name}: field {k} differs from pyiso8583"
+                );
                 compared += 1;
             }
-            let extra: Vec<&String> =
-                ours_fields.keys().filter(|k| !theirs_fields.contains_key(*k) && k.as_str() != "1").collect();
-            assert!(extra.is_empty(), "{name}: fields only clearway found: {extra:?}");
+            let extra: Vec<&String> = ours_fields
+                .keys()
+                .filter(|k| !theirs_fields.contains_key(*k) && k.as_str() != "1")
+                .collect();
+            assert!(
+                extra.is_empty(),
+                "{name}: fields only clearway found: {extra:?}"
+            );
         }
     }
-    assert!(compared > 100, "the cross-check compared only {compared} fields");
+    assert!(
+        compared > 100,
+        "the cross-check compared only {compared} fields"
+    );
 }

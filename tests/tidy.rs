@@ -8,11 +8,16 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = fs::read_dir(dir) else { return };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
-            if path.file_name().is_some_and(|n| n == "target" || n == ".git") {
+            if path
+                .file_name()
+                .is_some_and(|n| n == "target" || n == ".git")
+            {
                 continue;
             }
             walk(&path, out);
@@ -36,10 +41,16 @@ fn codec_crates_depend_on_no_io_crate() {
         let manifest = common::root().join(krate).join("Cargo.toml");
         let text = fs::read_to_string(&manifest).unwrap();
         let doc: toml::Table = text.parse().unwrap();
-        let deps = doc.get("dependencies").and_then(|d| d.as_table()).cloned().unwrap_or_default();
+        let deps = doc
+            .get("dependencies")
+            .and_then(|d| d.as_table())
+            .cloned()
+            .unwrap_or_default();
         for name in deps.keys() {
             assert!(
-                !FORBIDDEN.iter().any(|f| name == f || name.starts_with(&format!("{f}-"))),
+                !FORBIDDEN
+                    .iter()
+                    .any(|f| name == f || name.starts_with(&format!("{f}-"))),
                 "{krate}/Cargo.toml depends on {name}: the codec crates do no I/O"
             );
         }
@@ -66,7 +77,11 @@ fn every_fixture_folder_has_a_readme() {
             }
             dir = d.parent();
         }
-        assert!(found, "{}: no README.md beside it or above it (below fixtures/) naming its source", file.display());
+        assert!(
+            found,
+            "{}: no README.md beside it or above it (below fixtures/) naming its source",
+            file.display()
+        );
     }
 }
 
@@ -77,7 +92,11 @@ fn luhn_valid(digits: &str) -> bool {
         .enumerate()
         .map(|(i, b)| {
             let d = u32::from(b - b'0');
-            if i % 2 == 1 { if d * 2 > 9 { d * 2 - 9 } else { d * 2 } } else { d }
+            if i % 2 == 1 {
+                if d * 2 > 9 { d * 2 - 9 } else { d * 2 }
+            } else {
+                d
+            }
         })
         .sum();
     sum % 10 == 0
@@ -124,7 +143,11 @@ fn no_luhn_valid_pan_in_snapshots() {
                 continue; // 0000000000000: filler, not a card number
             }
             // Say where, never the digits: the failure message must not leak either.
-            assert!(!luhn_valid(digits), "{}:{line_no}: a Luhn-valid PAN-like number in the clear", file.display());
+            assert!(
+                !luhn_valid(digits),
+                "{}:{line_no}: a Luhn-valid PAN-like number in the clear",
+                file.display()
+            );
         }
     }
     // The check must have something to look at once the codecs have snapshots.
