@@ -43,12 +43,12 @@ impl Bitmap {
         (i / 64, 1u64 << (63 - (i % 64)))
     }
 
-    /// Uppercase hex of the bitmaps in use (16 digits each).
+    /// Uppercase hex of the bitmaps in use (16 digits each; the tertiary one when it has bits).
     pub fn to_hex(&self) -> String {
         let mut out = format!("{:016X}", self.word(0));
         if self.is_set(1) {
             out.push_str(&format!("{:016X}", self.word(1)));
-            if self.is_set(65) {
+            if self.word(2) != 0 {
                 out.push_str(&format!("{:016X}", self.word(2)));
             }
         }

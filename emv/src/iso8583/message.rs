@@ -327,8 +327,8 @@ fn read_bitmap(encoding: BitmapEncoding, input: &[u8], pos: &mut usize) -> Resul
             FieldPath::Bitmap,
             *pos,
             DecodeErrorKind::Truncated {
-                expected: 8,
-                unit: Unit::Bytes,
+                expected: width,
+                unit: if width == 8 { Unit::Bytes } else { Unit::Chars },
             },
         ));
     };
@@ -364,16 +364,13 @@ fn read_bitmap(encoding: BitmapEncoding, input: &[u8], pos: &mut usize) -> Resul
 /// a partial message.
 pub fn pack_into(dialect: &Dialect, message: &Message<'_>, out: &mut Vec<u8>) -> Result<(), Error> {
     let bitmap = message.bitmap();
-    if bitmap.is_set(65) && !dialect.has_tertiary() {
-        // a field above 128 in a dialect without a tertiary bitmap
-        let n = message
-            .fields
-            .iter()
-            .map(|(n, _)| *n)
-            .find(|n| *n > 128)
-            .unwrap_or(129);
+    if let Some((n, _)) = message
+        .fields
+        .iter()
+        .find(|(n, _)| *n > dialect.max_field())
+    {
         return Err(Error::encode(
-            FieldPath::Field(n),
+            FieldPath::Field(*n),
             EncodeErrorKind::UnknownField,
         ));
     }
@@ -389,10 +386,13 @@ pub fn pack_into(dialect: &Dialect, message: &Message<'_>, out: &mut Vec<u8>) ->
             }
         }
     }
-    let words = if bitmap.is_set(1) {
-        if bitmap.is_set(65) { 3 } else { 2 }
-    } else {
-        1
+    let words = match (
+        bitmap.is_set(1),
+        dialect.has_tertiary() && bitmap.is_set(65),
+    ) {
+        (false, _) => 1,
+        (true, false) => 2,
+        (true, true) => 3,
     };
     for i in 0..words {
         let word = bitmap.word(i);
