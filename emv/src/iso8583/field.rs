@@ -1,0 +1,521 @@
+//! One field on the wire: length prefixes and content encodings (ASCII, EBCDIC, BCD with a pad
+//! nibble, binary, hex text, sign + BCD). Decoding borrows ASCII text and binary bytes from
+//! the input; only BCD, EBCDIC and hex text decode into owned values.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use super::dialect::{
+    Encoding, FieldSpec, FieldType, LengthKind, Pad, PrefixEncoding, prefix_width,
+};
+use super::error::{DecodeErrorKind, EncodeErrorKind, Error, FieldPath, Unit};
+
+/// A field's value: text for every type but `b`, bytes for `b`.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Value<'a> {
+    /// Text, exactly as in the message (leading zeros and trailing spaces kept).
+    Text(Cow<'a, str>),
+    /// Bytes of a binary field.
+    Bytes(Cow<'a, [u8]>),
+}
+
+impl Value<'_> {
+    /// The value as printed: text as is, bytes as uppercase hex. Not masked: callers mask.
+    pub fn to_display(&self) -> Cow<'_, str> {
+        match self {
+            Self::Text(t) => Cow::Borrowed(t.as_ref()),
+            Self::Bytes(b) => Cow::Owned(to_hex(b)),
+        }
+    }
+
+    /// A value that owns its data.
+    pub fn into_owned(self) -> Value<'static> {
+        match self {
+            Self::Text(t) => Value::Text(Cow::Owned(t.into_owned())),
+            Self::Bytes(b) => Value::Bytes(Cow::Owned(b.into_owned())),
+        }
+    }
+
+    /// Parses a printed value back for `spec`: hex for binary fields, text otherwise.
+    pub fn from_display(spec: &FieldSpec, text: &str) -> Result<Value<'static>, Error> {
+        if spec.is_binary() {
+            parse_hex(text)
+                .map(|b| Value::Bytes(Cow::Owned(b)))
+                .ok_or(Error::encode(
+                    FieldPath::Field(spec.number),
+                    EncodeErrorKind::BadHex,
+                ))
+        } else {
+            Ok(Value::Text(Cow::Owned(text.to_owned())))
+        }
+    }
+}
+
+/// Debug never shows the content: it may be card data. Use [`super::Message::describe`].
+impl fmt::Debug for Value<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Text(t) => write!(f, "Text(<{} chars>)", t.len()),
+            Self::Bytes(b) => write!(f, "Bytes(<{} bytes>)", b.len()),
+        }
+    }
+}
+
+/// Uppercase hex of bytes.
+pub fn to_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(
+            DIGITS.get(usize::from(b >> 4)).copied().unwrap_or(b'0'),
+        ));
+        out.push(char::from(
+            DIGITS.get(usize::from(b & 0x0F)).copied().unwrap_or(b'0'),
+        ));
+    }
+    out
+}
+
+fn hex_nibble(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Hex text (either case, no separators) to bytes; `None` when it is not whole hex pairs.
+pub fn parse_hex(text: &str) -> Option<Vec<u8>> {
+    let bytes = text.as_bytes();
+    if !bytes.len().is_multiple_of(2) {
+        return None;
+    }
+    bytes
+        .chunks_exact(2)
+        .map(|p| match p {
+            [h, l] => Some((hex_nibble(*h)? << 4) | hex_nibble(*l)?),
+            _ => None,
+        })
+        .collect()
+}
+
+/// EBCDIC (code page 037) to ASCII for the printable characters; 0 means "no mapping".
+const EBCDIC_TO_ASCII: [u8; 256] = {
+    let mut t = [0u8; 256];
+    t[0x40] = b' ';
+    let pairs: &[(u8, u8)] = &[
+        (0x4B, b'.'),
+        (0x4C, b'<'),
+        (0x4D, b'('),
+        (0x4E, b'+'),
+        (0x4F, b'|'),
+        (0x50, b'&'),
+        (0x5A, b'!'),
+        (0x5B, b'$'),
+        (0x5C, b'*'),
+        (0x5D, b')'),
+        (0x5E, b';'),
+        (0x60, b'-'),
+        (0x61, b'/'),
+        (0x6B, b','),
+        (0x6C, b'%'),
+        (0x6D, b'_'),
+        (0x6E, b'>'),
+        (0x6F, b'?'),
+        (0x7A, b':'),
+        (0x7B, b'#'),
+        (0x7C, b'@'),
+        (0x7D, b'\''),
+        (0x7E, b'='),
+        (0x7F, b'"'),
+    ];
+    let mut i = 0;
+    while i < pairs.len() {
+        t[pairs[i].0 as usize] = pairs[i].1;
+        i += 1;
+    }
+    // letters come in three runs per case: A-I, J-R, S-Z
+    let runs: &[(u8, u8, u8)] = &[
+        (0xC1, b'A', 9),
+        (0xD1, b'J', 9),
+        (0xE2, b'S', 8),
+        (0x81, b'a', 9),
+        (0x91, b'j', 9),
+        (0xA2, b's', 8),
+        (0xF0, b'0', 10),
+    ];
+    let mut r = 0;
+    while r < runs.len() {
+        let (start, first, count) = runs[r];
+        let mut k = 0;
+        while k < count {
+            t[(start + k) as usize] = first + k;
+            k += 1;
+        }
+        r += 1;
+    }
+    t
+};
+
+fn ebcdic_to_ascii(b: u8) -> Option<u8> {
+    EBCDIC_TO_ASCII
+        .get(usize::from(b))
+        .copied()
+        .filter(|&a| a != 0)
+}
+
+fn ascii_to_ebcdic(a: u8) -> Option<u8> {
+    EBCDIC_TO_ASCII
+        .iter()
+        .position(|&x| x == a && a != 0)
+        .and_then(|p| u8::try_from(p).ok())
+}
+
+/// Whether `c` may appear at `position` of a text field of type `t`, and what the type allows.
+fn allowed(t: FieldType, position: usize, c: u8) -> Result<(), &'static str> {
+    let ok = match t {
+        FieldType::N => c.is_ascii_digit(),
+        FieldType::Z => c.is_ascii_digit() || c == b'=' || c == b'D',
+        FieldType::Xn if position == 0 => c == b'C' || c == b'D' || c.is_ascii_digit(),
+        FieldType::Xn => c.is_ascii_digit(),
+        FieldType::An => c.is_ascii_alphanumeric() || c == b' ',
+        FieldType::Ans | FieldType::Track | FieldType::B => c.is_ascii(),
+    };
+    if ok {
+        return Ok(());
+    }
+    Err(match t {
+        FieldType::N => "digits",
+        FieldType::Z => "digits and =",
+        FieldType::Xn => "C, D or a digit, then digits",
+        FieldType::An => "letters, digits and spaces",
+        _ => "ASCII text",
+    })
+}
+
+/// Bytes the content takes on the wire for a length of `len` units.
+fn wire_len(spec: &FieldSpec, len: usize) -> usize {
+    match spec.encoding {
+        Encoding::Ascii | Encoding::Ebcdic | Encoding::Binary => len,
+        Encoding::Bcd => len.div_ceil(2),
+        Encoding::Xbcd => 1 + len.saturating_sub(1).div_ceil(2),
+        Encoding::Hex => len * 2,
+    }
+}
+
+/// Decodes field `spec.number` at `*pos`, advancing `*pos` past it.
+pub(crate) fn decode<'a>(
+    spec: &FieldSpec,
+    input: &'a [u8],
+    pos: &mut usize,
+) -> Result<Value<'a>, Error> {
+    let path = FieldPath::Field(spec.number);
+    let start = *pos;
+    let fail = |offset, kind| Err(Error::decode(path, offset, kind));
+    let len = match spec.prefix.filter(|_| spec.length != LengthKind::Fixed) {
+        None => spec.max,
+        Some(prefix) => {
+            let width = prefix_width(spec.length, prefix);
+            let Some(raw) = input.get(start..start + width) else {
+                return fail(
+                    start,
+                    DecodeErrorKind::Truncated {
+                        expected: width,
+                        unit: Unit::Bytes,
+                    },
+                );
+            };
+            let Some(len) = read_prefix(prefix, raw) else {
+                return fail(start, DecodeErrorKind::BadLengthPrefix);
+            };
+            if len > spec.max {
+                return fail(
+                    start,
+                    DecodeErrorKind::LengthOverMax {
+                        length: len,
+                        max: spec.max,
+                    },
+                );
+            }
+            *pos += width;
+            len
+        }
+    };
+    let body_at = *pos;
+    let Some(body) = input.get(body_at..body_at + wire_len(spec, len)) else {
+        return fail(
+            start,
+            DecodeErrorKind::Truncated {
+                expected: len,
+                unit: spec.unit(),
+            },
+        );
+    };
+    let value = match spec.encoding {
+        Encoding::Binary => Value::Bytes(Cow::Borrowed(body)),
+        Encoding::Hex => {
+            let mut bytes = Vec::with_capacity(len);
+            for (i, pair) in body.chunks_exact(2).enumerate() {
+                match pair {
+                    [h, l] => match (hex_nibble(*h), hex_nibble(*l)) {
+                        (Some(h), Some(l)) => bytes.push((h << 4) | l),
+                        (None, _) => return fail(body_at + 2 * i, bad(*h, "hex digits")),
+                        (_, None) => return fail(body_at + 2 * i + 1, bad(*l, "hex digits")),
+                    },
+                    _ => {
+                        return fail(
+                            body_at + 2 * i,
+                            DecodeErrorKind::Truncated {
+                                expected: len,
+                                unit: Unit::Bytes,
+                            },
+                        );
+                    }
+                }
+            }
+            Value::Bytes(Cow::Owned(bytes))
+        }
+        Encoding::Ascii => {
+            for (i, &c) in body.iter().enumerate() {
+                allowed(spec.field_type, i, c)
+                    .map_err(|expected| Error::decode(path, body_at + i, bad(c, expected)))?;
+            }
+            match std::str::from_utf8(body) {
+                Ok(text) => Value::Text(Cow::Borrowed(text)),
+                Err(e) => return fail(body_at + e.valid_up_to(), bad(0x80, "ASCII text")),
+            }
+        }
+        Encoding::Ebcdic => {
+            let mut text = String::with_capacity(len);
+            for (i, &c) in body.iter().enumerate() {
+                let Some(a) = ebcdic_to_ascii(c) else {
+                    return fail(body_at + i, bad(c, "EBCDIC text"));
+                };
+                allowed(spec.field_type, i, a)
+                    .map_err(|expected| Error::decode(path, body_at + i, bad(c, expected)))?;
+                text.push(char::from(a));
+            }
+            Value::Text(Cow::Owned(text))
+        }
+        Encoding::Bcd => {
+            let mut text = String::with_capacity(len);
+            bcd_digits(spec, body, body_at, len, &mut text)?;
+            Value::Text(Cow::Owned(text))
+        }
+        Encoding::Xbcd => {
+            let mut text = String::with_capacity(len);
+            let (sign, digits) = body.split_first().map_or((0, &[][..]), |(s, d)| (*s, d));
+            if len > 0 {
+                allowed(FieldType::Xn, 0, sign)
+                    .map_err(|expected| Error::decode(path, body_at, bad(sign, expected)))?;
+                text.push(char::from(sign));
+                bcd_digits(spec, digits, body_at + 1, len - 1, &mut text)?;
+            }
+            Value::Text(Cow::Owned(text))
+        }
+    };
+    *pos = body_at + body.len();
+    Ok(value)
+}
+
+fn bad(byte: u8, expected: &'static str) -> DecodeErrorKind {
+    DecodeErrorKind::BadCharacter { byte, expected }
+}
+
+/// Appends `count` BCD digits read from `body` (pad nibble skipped) to `out`.
+fn bcd_digits(
+    spec: &FieldSpec,
+    body: &[u8],
+    at: usize,
+    count: usize,
+    out: &mut String,
+) -> Result<(), Error> {
+    let skip_first = count % 2 == 1 && spec.pad_side() == Pad::Left;
+    let nibbles = body
+        .iter()
+        .flat_map(|b| [b >> 4, b & 0x0F])
+        .enumerate()
+        .skip(usize::from(skip_first))
+        .take(count);
+    for (i, nibble) in nibbles {
+        match nibble {
+            0..=9 => out.push(char::from(b'0' + nibble)),
+            0x0D if spec.field_type == FieldType::Z => out.push('='),
+            _ => {
+                return Err(Error::decode(
+                    FieldPath::Field(spec.number),
+                    at + i / 2,
+                    DecodeErrorKind::BadNibble { nibble },
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn read_prefix(prefix: PrefixEncoding, raw: &[u8]) -> Option<usize> {
+    let mut n = 0usize;
+    match prefix {
+        PrefixEncoding::Ascii => {
+            for &b in raw {
+                n = n * 10 + usize::from(b.checked_sub(b'0').filter(|d| *d <= 9)?);
+            }
+        }
+        PrefixEncoding::Ebcdic => {
+            for &b in raw {
+                n = n * 10 + usize::from(b.checked_sub(0xF0).filter(|d| *d <= 9)?);
+            }
+        }
+        PrefixEncoding::Bcd => {
+            for &b in raw {
+                let (h, l) = (b >> 4, b & 0x0F);
+                if h > 9 || l > 9 {
+                    return None;
+                }
+                n = n * 100 + usize::from(h) * 10 + usize::from(l);
+            }
+        }
+        PrefixEncoding::Binary => {
+            for &b in raw {
+                n = (n << 8) | usize::from(b);
+            }
+        }
+    }
+    Some(n)
+}
+
+fn write_prefix(prefix: PrefixEncoding, width: usize, len: usize, out: &mut Vec<u8>) {
+    match prefix {
+        PrefixEncoding::Ascii | PrefixEncoding::Ebcdic => {
+            let base = if prefix == PrefixEncoding::Ascii {
+                b'0'
+            } else {
+                0xF0
+            };
+            for i in (0..width).rev() {
+                let digit = (len / 10usize.pow(u32::try_from(i).unwrap_or(0))) % 10;
+                out.push(base + u8::try_from(digit).unwrap_or(0));
+            }
+        }
+        PrefixEncoding::Bcd => {
+            for i in (0..width).rev() {
+                let pair = (len / 100usize.pow(u32::try_from(i).unwrap_or(0))) % 100;
+                let pair = u8::try_from(pair).unwrap_or(0);
+                out.push(((pair / 10) << 4) | (pair % 10));
+            }
+        }
+        PrefixEncoding::Binary => {
+            for i in (0..width).rev() {
+                out.push(u8::try_from((len >> (8 * i)) & 0xFF).unwrap_or(0));
+            }
+        }
+    }
+}
+
+/// Encodes `value` as field `spec.number` onto `out`; refuses values that do not fit.
+pub(crate) fn encode(spec: &FieldSpec, value: &Value<'_>, out: &mut Vec<u8>) -> Result<(), Error> {
+    let path = FieldPath::Field(spec.number);
+    let fail = |kind| Err(Error::encode(path, kind));
+    let content: &[u8] = match (value, spec.is_binary()) {
+        (Value::Bytes(b), true) => b,
+        (Value::Text(t), false) => t.as_bytes(),
+        (_, true) => return fail(EncodeErrorKind::WrongValueKind { expected: "bytes" }),
+        (_, false) => return fail(EncodeErrorKind::WrongValueKind { expected: "text" }),
+    };
+    if !spec.is_binary() {
+        for (position, &c) in content.iter().enumerate() {
+            let mapped = spec.encoding != Encoding::Ebcdic || ascii_to_ebcdic(c).is_some();
+            if let Err(expected) = allowed(spec.field_type, position, c).and(if mapped {
+                Ok(())
+            } else {
+                Err("EBCDIC text")
+            }) {
+                return fail(EncodeErrorKind::BadCharacter { position, expected });
+            }
+        }
+    }
+    let len = content.len();
+    let unit = spec.unit();
+    match spec.prefix.filter(|_| spec.length != LengthKind::Fixed) {
+        None if len != spec.max => {
+            return fail(EncodeErrorKind::WrongLength {
+                length: len,
+                expected: spec.max,
+                unit,
+            });
+        }
+        None => {}
+        Some(_) if len > spec.max => {
+            return fail(EncodeErrorKind::TooLong {
+                length: len,
+                max: spec.max,
+                unit,
+            });
+        }
+        Some(prefix) => write_prefix(prefix, prefix_width(spec.length, prefix), len, out),
+    }
+    match spec.encoding {
+        Encoding::Ascii | Encoding::Binary => out.extend_from_slice(content),
+        Encoding::Ebcdic => out.extend(content.iter().map(|&c| ascii_to_ebcdic(c).unwrap_or(0x40))),
+        Encoding::Hex => {
+            out.extend(to_hex(content).bytes());
+        }
+        Encoding::Bcd => write_bcd(spec, content, out),
+        Encoding::Xbcd => {
+            if let Some((sign, digits)) = content.split_first() {
+                out.push(*sign);
+                write_bcd(spec, digits, out);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Packs digits (and `=`/`D` as nibble D) two per byte, padding an odd count.
+fn write_bcd(spec: &FieldSpec, digits: &[u8], out: &mut Vec<u8>) {
+    let pad = spec.pad_nibble.unwrap_or(0) & 0x0F;
+    let nibble = |c: u8| {
+        if c == b'=' || c == b'D' {
+            0x0D
+        } else {
+            c.wrapping_sub(b'0') & 0x0F
+        }
+    };
+    let shift = usize::from(digits.len() % 2 == 1 && spec.pad_side() == Pad::Left);
+    let total = digits.len() + digits.len() % 2;
+    // nibble k of the padded run: the pad where no digit falls
+    let at = |k: usize| {
+        k.checked_sub(shift)
+            .and_then(|i| digits.get(i))
+            .map_or(pad, |&c| nibble(c))
+    };
+    for k in (0..total).step_by(2) {
+        out.push((at(k) << 4) | at(k + 1));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ebcdic_table_roundtrips() {
+        assert_eq!(ebcdic_to_ascii(0xC1), Some(b'A'));
+        assert_eq!(ebcdic_to_ascii(0xE9), Some(b'Z'));
+        assert_eq!(ebcdic_to_ascii(0xF9), Some(b'9'));
+        assert_eq!(ebcdic_to_ascii(0x00), None);
+        for a in 0x20u8..0x7F {
+            if let Some(e) = ascii_to_ebcdic(a) {
+                assert_eq!(ebcdic_to_ascii(e), Some(a));
+            }
+        }
+    }
+
+    #[test]
+    fn hex_helpers() {
+        assert_eq!(parse_hex("0aFF"), Some(vec![0x0A, 0xFF]));
+        assert_eq!(parse_hex("0"), None);
+        assert_eq!(to_hex(&[0xCA, 0xFE]), "CAFE");
+    }
+}

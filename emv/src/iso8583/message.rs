@@ -1,0 +1,422 @@
+//! A message: MTI plus fields. [`unpack`] borrows from the input where it can; [`pack_into`]
+//! writes into the caller's buffer; [`Message::describe`] gives the masked, printable view.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use super::bitmap::Bitmap;
+use super::dialect::{BitmapEncoding, Dialect, FieldSpec, MtiEncoding, Sensitive};
+use super::error::{DecodeErrorKind, EncodeErrorKind, Error, FieldPath, Unit};
+use super::field::{self, Value};
+use super::mti::Mti;
+use crate::card::{Masker, mask_pan, mask_track};
+
+/// An ISO 8583 message: its MTI and its data fields (2 and up), kept in number order.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Message<'a> {
+    mti: Mti,
+    fields: Vec<(u16, Value<'a>)>,
+}
+
+impl<'a> Message<'a> {
+    /// An empty message of type `mti`.
+    pub fn new(mti: Mti) -> Self {
+        Self {
+            mti,
+            fields: Vec::new(),
+        }
+    }
+
+    /// The message type indicator.
+    pub fn mti(&self) -> Mti {
+        self.mti
+    }
+
+    /// Sets the MTI.
+    pub fn set_mti(&mut self, mti: Mti) {
+        self.mti = mti;
+    }
+
+    /// Field `number`, if present.
+    pub fn get(&self, number: u16) -> Option<&Value<'a>> {
+        self.fields
+            .binary_search_by_key(&number, |(n, _)| *n)
+            .ok()
+            .and_then(|i| self.fields.get(i))
+            .map(|(_, v)| v)
+    }
+
+    /// Field `number` as text (the printed form for binary fields), if present.
+    pub fn text(&self, number: u16) -> Option<Cow<'_, str>> {
+        self.get(number).map(Value::to_display)
+    }
+
+    /// Sets field `number` (replacing it if present). [`pack_into`] checks it against the dialect.
+    pub fn set(&mut self, number: u16, value: Value<'a>) {
+        match self.fields.binary_search_by_key(&number, |(n, _)| *n) {
+            Ok(i) => {
+                if let Some(slot) = self.fields.get_mut(i) {
+                    slot.1 = value;
+                }
+            }
+            Err(i) => self.fields.insert(i, (number, value)),
+        }
+    }
+
+    /// Removes field `number`, returning it.
+    pub fn remove(&mut self, number: u16) -> Option<Value<'a>> {
+        let i = self
+            .fields
+            .binary_search_by_key(&number, |(n, _)| *n)
+            .ok()?;
+        Some(self.fields.remove(i).1)
+    }
+
+    /// The present fields in number order.
+    pub fn fields(&self) -> impl Iterator<Item = (u16, &Value<'a>)> {
+        self.fields.iter().map(|(n, v)| (*n, v))
+    }
+
+    /// A copy that owns all its data.
+    pub fn into_owned(self) -> Message<'static> {
+        Message {
+            mti: self.mti,
+            fields: self
+                .fields
+                .into_iter()
+                .map(|(n, v)| (n, v.into_owned()))
+                .collect(),
+        }
+    }
+
+    /// The bitmap this message packs with.
+    pub fn bitmap(&self) -> Bitmap {
+        let mut bitmap = Bitmap::new();
+        for (n, _) in &self.fields {
+            bitmap.set(*n);
+            if *n > 64 {
+                bitmap.set(1);
+            }
+            if *n > 128 {
+                bitmap.set(65);
+            }
+        }
+        bitmap
+    }
+
+    /// A masker that hides this message's card numbers (the fields the dialect marks sensitive)
+    /// wherever they occur in a text.
+    pub fn masker(&self, dialect: &Dialect) -> Masker {
+        let mut masker = Masker::new();
+        for (n, value) in &self.fields {
+            if let (Some(sensitive), Value::Text(text)) =
+                (dialect.field(*n).and_then(|s| s.sensitive), value)
+            {
+                match sensitive {
+                    Sensitive::Pan => masker.add_pan(text),
+                    Sensitive::Track => masker.add_track(text),
+                }
+            }
+        }
+        masker
+    }
+
+    /// The printable view: MTI, bitmap, and each field's number, name and value, card data
+    /// masked (PAN: first 6 and last 4; track: PAN masked, the rest hidden; and the PAN digits
+    /// wherever else they occur).
+    pub fn describe(&self, dialect: &Dialect) -> Description {
+        self.describe_with(dialect, false)
+    }
+
+    /// As [`Message::describe`], with `show_pan` printing card data in the clear.
+    pub fn describe_with(&self, dialect: &Dialect, show_pan: bool) -> Description {
+        let masker = self.masker(dialect);
+        let fields = self
+            .fields
+            .iter()
+            .map(|(n, value)| {
+                let spec = dialect.field(*n);
+                let raw = value.to_display();
+                let value = if show_pan {
+                    raw.into_owned()
+                } else {
+                    let shown = match spec.and_then(|s| s.sensitive) {
+                        Some(Sensitive::Pan) => Cow::Owned(mask_pan(&raw)),
+                        Some(Sensitive::Track) => Cow::Owned(mask_track(&raw)),
+                        None => raw,
+                    };
+                    masker.mask(&shown).into_owned()
+                };
+                DescribedField {
+                    number: *n,
+                    name: spec.map_or_else(|| "(not in dialect)".to_owned(), |s| s.name.clone()),
+                    value,
+                }
+            })
+            .collect();
+        Description {
+            mti: self.mti,
+            bitmap: self.bitmap().to_hex(),
+            fields,
+        }
+    }
+}
+
+/// Debug masks card data: fields 2, 35, 36 and 45 (their ISO 8583 numbers) and their digits
+/// wherever else they appear.
+impl fmt::Debug for Message<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut masker = Masker::new();
+        for (n, value) in &self.fields {
+            if let Value::Text(t) = value {
+                match n {
+                    2 => masker.add_pan(t),
+                    35 | 36 | 45 => masker.add_track(t),
+                    _ => {}
+                }
+            }
+        }
+        let mut map = f.debug_map();
+        map.entry(&"mti", &self.mti.as_str());
+        for (n, value) in &self.fields {
+            let raw = value.to_display();
+            let shown = match n {
+                2 => mask_pan(&raw),
+                35 | 36 | 45 => mask_track(&raw),
+                _ => masker.mask(&raw).into_owned(),
+            };
+            map.entry(n, &shown);
+        }
+        map.finish()
+    }
+}
+
+/// The printable, masked view of a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Description {
+    /// The MTI.
+    pub mti: Mti,
+    /// The bitmaps in use as uppercase hex.
+    pub bitmap: String,
+    /// The fields in number order.
+    pub fields: Vec<DescribedField>,
+}
+
+/// One field of a [`Description`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DescribedField {
+    /// Field number.
+    pub number: u16,
+    /// The dialect's name for it.
+    pub name: String,
+    /// The value as printed (hex for binary fields), masked unless asked otherwise.
+    pub value: String,
+}
+
+impl fmt::Display for Description {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let m = self.mti;
+        writeln!(
+            f,
+            "MTI {m} (version {}, class {}, function {}, origin {})",
+            m.version(),
+            m.class(),
+            m.function(),
+            m.origin()
+        )?;
+        writeln!(f, "bitmap {}", self.bitmap)?;
+        for field in &self.fields {
+            writeln!(f, "{:>3}  {}  {}", field.number, field.name, field.value)?;
+        }
+        Ok(())
+    }
+}
+
+/// Decodes a whole message. Every field is checked against the dialect; bytes after the last
+/// field are an error. ASCII text and binary values borrow from `input`.
+pub fn unpack<'a>(dialect: &Dialect, input: &'a [u8]) -> Result<Message<'a>, Error> {
+    let mut pos = 0;
+    let mti = read_mti(dialect.mti_encoding(), input, &mut pos)?;
+    let mut bitmap = Bitmap::new();
+    bitmap.set_word(0, read_bitmap(dialect.bitmap_encoding(), input, &mut pos)?);
+    if bitmap.is_set(1) {
+        bitmap.set_word(1, read_bitmap(dialect.bitmap_encoding(), input, &mut pos)?);
+        if dialect.has_tertiary() && bitmap.is_set(65) {
+            bitmap.set_word(2, read_bitmap(dialect.bitmap_encoding(), input, &mut pos)?);
+        }
+    }
+    let mut message = Message {
+        mti,
+        fields: Vec::with_capacity(24),
+    };
+    for number in 2..=192u16 {
+        if !bitmap.is_set(number) || (number == 65 && dialect.has_tertiary()) {
+            continue;
+        }
+        let Some(spec) = dialect.field(number) else {
+            return Err(Error::decode(
+                FieldPath::Field(number),
+                pos,
+                DecodeErrorKind::UnknownField,
+            ));
+        };
+        let value = field::decode(spec, input, &mut pos)?;
+        message.fields.push((number, value));
+    }
+    if pos < input.len() {
+        return Err(Error::decode(
+            FieldPath::Message,
+            pos,
+            DecodeErrorKind::TrailingBytes {
+                count: input.len() - pos,
+            },
+        ));
+    }
+    Ok(message)
+}
+
+fn read_mti(encoding: MtiEncoding, input: &[u8], pos: &mut usize) -> Result<Mti, Error> {
+    let width = if encoding == MtiEncoding::Bcd { 2 } else { 4 };
+    let Some(raw) = input.get(*pos..*pos + width) else {
+        return Err(Error::decode(
+            FieldPath::Mti,
+            *pos,
+            DecodeErrorKind::Truncated {
+                expected: 4,
+                unit: Unit::Digits,
+            },
+        ));
+    };
+    let mut digits = [0u8; 4];
+    match encoding {
+        MtiEncoding::Ascii => digits.copy_from_slice(raw),
+        MtiEncoding::Ebcdic => {
+            for (d, &b) in digits.iter_mut().zip(raw) {
+                *d = if (0xF0..=0xF9).contains(&b) {
+                    b - 0xF0 + b'0'
+                } else {
+                    b
+                };
+            }
+        }
+        MtiEncoding::Bcd => {
+            for (i, d) in digits.iter_mut().enumerate() {
+                let byte = raw.get(i / 2).copied().unwrap_or(0);
+                let nibble = if i % 2 == 0 { byte >> 4 } else { byte & 0x0F };
+                *d = if nibble <= 9 {
+                    b'0' + nibble
+                } else {
+                    b'A' + nibble - 10
+                };
+            }
+        }
+    }
+    let mti = Mti::from_wire(digits, *pos)?;
+    *pos += width;
+    Ok(mti)
+}
+
+fn read_bitmap(encoding: BitmapEncoding, input: &[u8], pos: &mut usize) -> Result<u64, Error> {
+    let width = if encoding == BitmapEncoding::Binary {
+        8
+    } else {
+        16
+    };
+    let Some(raw) = input.get(*pos..*pos + width) else {
+        return Err(Error::decode(
+            FieldPath::Bitmap,
+            *pos,
+            DecodeErrorKind::Truncated {
+                expected: width,
+                unit: if width == 8 { Unit::Bytes } else { Unit::Chars },
+            },
+        ));
+    };
+    let mut word = 0u64;
+    match encoding {
+        BitmapEncoding::Binary => {
+            for &b in raw {
+                word = (word << 8) | u64::from(b);
+            }
+        }
+        BitmapEncoding::Hex => {
+            for (i, &b) in raw.iter().enumerate() {
+                let Some(n) = char::from(b).to_digit(16) else {
+                    return Err(Error::decode(
+                        FieldPath::Bitmap,
+                        *pos + i,
+                        DecodeErrorKind::BadCharacter {
+                            byte: b,
+                            expected: "hex digits",
+                        },
+                    ));
+                };
+                word = (word << 4) | u64::from(n);
+            }
+        }
+    }
+    *pos += width;
+    Ok(word)
+}
+
+/// Encodes `message` onto the end of `out` (the caller's buffer, reused across messages).
+/// Refuses, naming the field, any value that does not fit the dialect; on error `out` may hold
+/// a partial message.
+pub fn pack_into(dialect: &Dialect, message: &Message<'_>, out: &mut Vec<u8>) -> Result<(), Error> {
+    let bitmap = message.bitmap();
+    if let Some((n, _)) = message
+        .fields
+        .iter()
+        .find(|(n, _)| *n > dialect.max_field())
+    {
+        return Err(Error::encode(
+            FieldPath::Field(*n),
+            EncodeErrorKind::UnknownField,
+        ));
+    }
+    let digits = message.mti.digits();
+    match dialect.mti_encoding() {
+        MtiEncoding::Ascii => out.extend_from_slice(&digits),
+        MtiEncoding::Ebcdic => out.extend(digits.iter().map(|d| d - b'0' + 0xF0)),
+        MtiEncoding::Bcd => {
+            for pair in digits.chunks_exact(2) {
+                if let [h, l] = pair {
+                    out.push(((h - b'0') << 4) | (l - b'0'));
+                }
+            }
+        }
+    }
+    let words = match (
+        bitmap.is_set(1),
+        dialect.has_tertiary() && bitmap.is_set(65),
+    ) {
+        (false, _) => 1,
+        (true, false) => 2,
+        (true, true) => 3,
+    };
+    for i in 0..words {
+        let word = bitmap.word(i);
+        match dialect.bitmap_encoding() {
+            BitmapEncoding::Binary => out.extend_from_slice(&word.to_be_bytes()),
+            BitmapEncoding::Hex => out.extend(format!("{word:016X}").bytes()),
+        }
+    }
+    for (n, value) in &message.fields {
+        let spec: &FieldSpec = dialect
+            .field(*n)
+            .filter(|_| !(*n == 65 && dialect.has_tertiary()))
+            .ok_or(Error::encode(
+                FieldPath::Field(*n),
+                EncodeErrorKind::UnknownField,
+            ))?;
+        field::encode(spec, value, out)?;
+    }
+    Ok(())
+}
+
+/// Encodes `message` into a new buffer.
+pub fn pack(dialect: &Dialect, message: &Message<'_>) -> Result<Vec<u8>, Error> {
+    let mut out = Vec::with_capacity(256);
+    pack_into(dialect, message, &mut out)?;
+    Ok(out)
+}
