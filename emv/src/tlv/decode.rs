@@ -78,15 +78,41 @@ impl fmt::Debug for HexBytes<'_> {
     }
 }
 
+/// The enclosing tags of the object being read, as a stack-allocated chain: the decoder
+/// builds a [`TagPath`] only when it reports an error, never per object.
+#[derive(Clone, Copy)]
+struct Parents<'p> {
+    tag: Option<Tag>,
+    up: Option<&'p Parents<'p>>,
+}
+
+impl Parents<'_> {
+    const TOP: Parents<'static> = Parents {
+        tag: None,
+        up: None,
+    };
+
+    fn path(&self) -> TagPath {
+        let mut tags = Vec::new();
+        let mut at = Some(self);
+        while let Some(p) = at {
+            tags.extend(p.tag);
+            at = p.up;
+        }
+        tags.reverse();
+        TagPath::from_tags(tags)
+    }
+}
+
 /// Decodes a whole BER-TLV buffer (e.g. ISO 8583 field 55) into its top-level objects.
 pub fn decode(input: &[u8]) -> Result<Vec<Tlv<'_>>, Error> {
-    level(input, 0, &TagPath::root(), 0, false)
+    level(input, 0, &Parents::TOP, 0, false)
 }
 
 /// Like [`decode`], but a template whose content is not BER-TLV is an error (with the inner
 /// tag path and offset) rather than raw bytes.
 pub fn decode_strict(input: &[u8]) -> Result<Vec<Tlv<'_>>, Error> {
-    level(input, 0, &TagPath::root(), 0, true)
+    level(input, 0, &Parents::TOP, 0, true)
 }
 
 /// Decodes the objects of one level: `input` is the level's bytes, `base` their offset in the
@@ -94,12 +120,17 @@ pub fn decode_strict(input: &[u8]) -> Result<Vec<Tlv<'_>>, Error> {
 fn level<'a>(
     input: &'a [u8],
     base: usize,
-    path: &TagPath,
+    path: &Parents<'_>,
     depth: usize,
     strict: bool,
 ) -> Result<Vec<Tlv<'a>>, Error> {
     let mut out = Vec::new();
     let mut pos = 0usize;
+    // Where the trailing run of 00/FF bytes starts; found once, so a long run stays linear.
+    let padding_from = input
+        .iter()
+        .rposition(|b| !matches!(b, 0x00 | 0xFF))
+        .map_or(0, |i| i + 1);
     while let Some(&byte) = input.get(pos) {
         if byte == 0x00 {
             pos += 1;
@@ -107,7 +138,7 @@ fn level<'a>(
         }
         let rest = input.get(pos..).unwrap_or(&[]);
         // FF bytes followed by nothing but padding are padding, not a tag like `FFFF00`.
-        if byte == 0xFF && !strict && rest.iter().all(|b| matches!(b, 0x00 | 0xFF)) {
+        if byte == 0xFF && !strict && pos >= padding_from {
             break;
         }
         match object(rest, base + pos, path, depth, strict) {
@@ -127,16 +158,18 @@ fn level<'a>(
 fn object<'a>(
     input: &'a [u8],
     offset: usize,
-    path: &TagPath,
+    path: &Parents<'_>,
     depth: usize,
     strict: bool,
 ) -> Result<(Tlv<'a>, usize), Error> {
-    let (tag, tag_len) =
-        Tag::parse(input).map_err(|kind| Error::new(path.clone(), offset, kind))?;
-    let here = path.child(tag);
+    let (tag, tag_len) = Tag::parse(input).map_err(|kind| Error::new(path.path(), offset, kind))?;
+    let here = Parents {
+        tag: Some(tag),
+        up: Some(path),
+    };
     let after_tag = input.get(tag_len..).unwrap_or(&[]);
-    let (len, len_len) = length::parse(after_tag)
-        .map_err(|kind| Error::new(here.clone(), offset + tag_len, kind))?;
+    let (len, len_len) =
+        length::parse(after_tag).map_err(|kind| Error::new(here.path(), offset + tag_len, kind))?;
     let header = tag_len + len_len;
     let available = input.len().saturating_sub(header);
     let value = input
@@ -144,7 +177,7 @@ fn object<'a>(
         .and_then(|rest| rest.get(..len))
         .ok_or_else(|| {
             Error::new(
-                here.clone(),
+                here.path(),
                 offset + tag_len,
                 ErrorKind::ValueTruncated {
                     declared: len,
@@ -155,7 +188,7 @@ fn object<'a>(
     let value_offset = offset + header;
     let (children, raw_reason) = if tag.is_constructed() {
         if depth + 1 > DEPTH_MAX {
-            return Err(Error::new(here, offset, ErrorKind::TooDeep));
+            return Err(Error::new(here.path(), offset, ErrorKind::TooDeep));
         }
         match level(value, value_offset, &here, depth + 1, strict) {
             Ok(children) => (Some(children), None),
@@ -191,6 +224,21 @@ mod tests {
         assert_eq!(children.len(), 2);
         assert_eq!(children[0].value, &[0x05]);
         assert_eq!(children[1].value_offset, 10);
+    }
+
+    #[test]
+    fn long_padding_runs_stay_linear() {
+        let mut data = vec![0xFF; 200_000];
+        data.extend([0x9F, 0x36, 0x02, 0x00, 0x01]);
+        data.extend(vec![0xFF; 200_000]);
+        let start = std::time::Instant::now();
+        let tlvs = decode(&data).unwrap();
+        assert_eq!(tlvs.len(), 1);
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            start.elapsed()
+        );
     }
 
     #[test]

@@ -223,8 +223,20 @@ impl Context<'_> {
         if self.show_pan {
             return text;
         }
+        if tlv.children.is_none() {
+            return self.mask(text); // a primitive or raw value holds no decoded object
+        }
         let end = tlv.value_offset + tlv.value.len();
-        for (offset, masked) in &self.hidden {
+        // `hidden` is in document order (pre-order scan), so the objects inside start here.
+        let first = self
+            .hidden
+            .partition_point(|(offset, _)| *offset < tlv.value_offset);
+        for (offset, masked) in self
+            .hidden
+            .iter()
+            .skip(first)
+            .take_while(|(offset, _)| *offset < end)
+        {
             if *offset >= tlv.value_offset && *offset + masked.len() / 2 <= end {
                 let at = 2 * (offset - tlv.value_offset);
                 if text

@@ -40,6 +40,11 @@ impl TagPath {
         Self(tags)
     }
 
+    /// A path from its tags, outermost first.
+    pub fn from_tags(tags: Vec<Tag>) -> Self {
+        Self(tags)
+    }
+
     /// The tags, outermost first.
     pub fn tags(&self) -> &[Tag] {
         &self.0
