@@ -43,9 +43,14 @@ fn decode(args: DecodeArgs) -> anyhow::Result<Outcome> {
     let nodes =
         emv::tlv::describe::tree(&bytes, args.show_pan).map_err(|e| refused(e.to_string()))?;
     if args.json {
+        // A struct, not `json!`, so that each node keeps its field order (tag, name, len, …).
+        #[derive(serde::Serialize)]
+        struct Output<'a> {
+            tlvs: &'a [emv::tlv::describe::Node],
+        }
         println!(
             "{}",
-            serde_json::to_string_pretty(&serde_json::json!({ "tlvs": nodes }))?
+            serde_json::to_string_pretty(&Output { tlvs: &nodes })?
         );
     } else {
         print!("{}", emv::tlv::describe::to_text(&nodes));
