@@ -102,25 +102,66 @@ fn luhn_valid(digits: &str) -> bool {
     sum % 10 == 0
 }
 
-/// Maximal runs of ASCII digits with their line numbers.
-fn digit_runs(text: &str) -> Vec<(usize, &str)> {
-    let mut runs = Vec::new();
+/// Card-number candidates with their line numbers: maximal runs of 13 to 19 digits in plain
+/// text, and, inside hex dumps (chip data), the digits that follow an EMV tag 5A or 57 and its
+/// length byte. A digit run inside a hex dump is otherwise just bytes, not a number.
+fn pan_candidates(text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
     for (line_no, line) in text.lines().enumerate() {
         let bytes = line.as_bytes();
         let mut i = 0;
         while i < bytes.len() {
-            if bytes[i].is_ascii_digit() {
-                let start = i;
-                while i < bytes.len() && bytes[i].is_ascii_digit() {
-                    i += 1;
-                }
-                runs.push((line_no + 1, &line[start..i]));
-            } else {
+            if !bytes[i].is_ascii_hexdigit() {
                 i += 1;
+                continue;
+            }
+            let start = i;
+            while i < bytes.len() && bytes[i].is_ascii_hexdigit() {
+                i += 1;
+            }
+            let run = &line[start..i];
+            if run.bytes().all(|b| b.is_ascii_digit()) {
+                if (13..=19).contains(&run.len()) {
+                    out.push((line_no + 1, run.to_owned()));
+                }
+                continue;
+            }
+            // A hex dump: look for 5A / 57 with a length byte, then the digits of the PAN.
+            let upper = run.to_ascii_uppercase();
+            for tag in ["5A", "57"] {
+                let mut from = 0;
+                while let Some(pos) = upper[from..].find(tag) {
+                    let len = upper
+                        .get(pos + from + 2..pos + from + 4)
+                        .and_then(|l| usize::from_str_radix(l, 16).ok());
+                    let value = pos + from + 4;
+                    if let Some(len) = len.filter(|l| (7..=10).contains(l)) {
+                        let digits: String = upper
+                            .get(value..value + 2 * len)
+                            .unwrap_or("")
+                            .chars()
+                            .take_while(char::is_ascii_digit)
+                            .collect();
+                        if digits.len() >= 13 {
+                            out.push((line_no + 1, digits));
+                        }
+                    }
+                    from += pos + 1;
+                }
             }
         }
     }
-    runs
+    out
+}
+
+#[test]
+fn pan_candidates_finds_card_numbers_in_text_and_chip_data() {
+    let found =
+        pan_candidates("F2 4761739001010010\n55 9F02060000000001005A0847617390010100105F340101\n");
+    let digits: Vec<&str> = found.iter().map(|(_, d)| d.as_str()).collect();
+    assert_eq!(digits, ["4761739001010010", "4761739001010010"]);
+    assert!(found.iter().all(|(_, d)| luhn_valid(d)));
+    assert!(pan_candidates("9F260811223344556677889F2701").is_empty());
 }
 
 #[test]
@@ -134,17 +175,14 @@ fn no_luhn_valid_pan_in_snapshots() {
         }
         checked += 1;
         let text = fs::read_to_string(&file).unwrap();
-        for (line_no, digits) in digit_runs(&text) {
-            if !(13..=19).contains(&digits.len()) {
-                continue;
-            }
+        for (line_no, digits) in pan_candidates(&text) {
             let first = digits.as_bytes()[0];
             if digits.bytes().all(|b| b == first) {
                 continue; // 0000000000000: filler, not a card number
             }
             // Say where, never the digits: the failure message must not leak either.
             assert!(
-                !luhn_valid(digits),
+                !luhn_valid(&digits),
                 "{}:{line_no}: a Luhn-valid PAN-like number in the clear",
                 file.display()
             );
