@@ -7,7 +7,6 @@ use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use emv::card::Masker;
 use emv::iso8583::{self, Dialect, LengthHeader, Message, Mti, Value};
 
 use super::{Outcome, parse_hex, refused, to_hex};
@@ -70,7 +69,7 @@ struct DecodeArgs {
     /// The message as hex (whitespace ignored).
     #[arg(long, conflicts_with = "file", value_name = "HEX")]
     hex: Option<String>,
-    /// A file holding the raw message bytes.
+    /// A file holding the raw message bytes (a `.hex` file: the message as hex text).
     #[arg(required_unless_present = "hex")]
     file: Option<PathBuf>,
     /// Print `{"mti": …, "fields": {"2": …}}` instead of text.
@@ -119,7 +118,19 @@ fn decode(args: DecodeArgs) -> anyhow::Result<Outcome> {
     let wire = match (&args.hex, &args.file) {
         (Some(hex), _) => parse_hex(hex)?,
         (None, Some(path)) => {
-            std::fs::read(path).with_context(|| format!("reading {}", path.display()))?
+            let bytes =
+                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            if path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("hex"))
+            {
+                let text = String::from_utf8(bytes).map_err(|_| {
+                    refused(format!("{}: a .hex file holds hex text", path.display()))
+                })?;
+                parse_hex(&text)?
+            } else {
+                bytes
+            }
         }
         (None, None) => return Err(refused("give --hex HEX or FILE")),
     };
@@ -143,29 +154,10 @@ fn decode(args: DecodeArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome::Clean)
 }
 
-/// The text view: MTI with its names, bitmap, one line per field; field 55 through
-/// [`describe_field_55`].
+/// The text view: MTI with its names, bitmap, one line per field; field 55 with its BER-TLV
+/// tree below it.
 fn to_text(dialect: &Dialect, message: &Message<'_>, show_pan: bool) -> String {
-    let mut description = message.describe_with(dialect, show_pan);
-    let masker = if show_pan {
-        Masker::new()
-    } else {
-        message.masker(dialect)
-    };
-    for field in &mut description.fields {
-        if field.number == 55
-            && let Some(value) = message.get(55)
-        {
-            field.value = describe_field_55(value, &masker);
-        }
-    }
-    description.to_string()
-}
-
-/// Field 55 (EMV chip data) for the text view. For now its hex (or its text, in dialects that
-/// carry it as characters); the BER-TLV tree plugs in here once `emv::tlv` is merged.
-fn describe_field_55(value: &Value<'_>, masker: &Masker) -> String {
-    masker.mask(&value.to_display()).into_owned()
+    message.describe_with(dialect, show_pan).to_string()
 }
 
 /// `{"mti":"0100","fields":{"2":"…",…}}`, fields in number order, every value a string.

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use super::bitmap::Bitmap;
-use super::dialect::{BitmapEncoding, Dialect, FieldSpec, MtiEncoding, Sensitive};
+use super::dialect::{BitmapEncoding, Dialect, FieldSpec, MtiEncoding, Sensitive, Structure};
 use super::error::{DecodeErrorKind, EncodeErrorKind, Error, FieldPath, Unit};
 use super::field::{self, Value};
 use super::mti::Mti;
@@ -135,6 +135,7 @@ impl<'a> Message<'a> {
             .fields
             .iter()
             .map(|(n, value)| {
+                let value_ref = value;
                 let spec = dialect.field(*n);
                 let raw = value.to_display();
                 let value = if show_pan {
@@ -147,10 +148,14 @@ impl<'a> Message<'a> {
                     };
                     masker.mask(&shown).into_owned()
                 };
+                let tlv_tree = spec
+                    .filter(|s| s.structure == Some(Structure::Tlv))
+                    .map(|_| describe_tlv(value_ref, &masker, show_pan));
                 DescribedField {
                     number: *n,
                     name: spec.map_or_else(|| "(not in dialect)".to_owned(), |s| s.name.clone()),
                     value,
+                    tlv_tree,
                 }
             })
             .collect();
@@ -211,6 +216,40 @@ pub struct DescribedField {
     pub name: String,
     /// The value as printed (hex for binary fields), masked unless asked otherwise.
     pub value: String,
+    /// For a field the dialect marks `structure = "tlv"` (field 55): its BER-TLV tree as
+    /// indented text, one object per line, masked like the value; or why it is not BER-TLV.
+    pub tlv_tree: Option<String>,
+}
+
+/// The BER-TLV tree of a chip-data field for [`Description`]. Dialects that carry field 55 as
+/// characters (1987 ASCII) hold the chip data as hex text, so text is read as hex.
+fn describe_tlv(value: &Value<'_>, masker: &Masker, show_pan: bool) -> String {
+    let bytes: Option<Cow<'_, [u8]>> = match value {
+        Value::Bytes(b) => Some(Cow::Borrowed(b.as_ref())),
+        Value::Text(t) => crate::tlv::from_hex(t).map(Cow::Owned),
+    };
+    let Some(bytes) = bytes.filter(|b| !b.is_empty()) else {
+        return "(not hex, so not BER-TLV)".to_owned();
+    };
+    match crate::tlv::describe::tree(&bytes, show_pan) {
+        Ok(nodes) => {
+            let text = crate::tlv::describe::to_text(&nodes);
+            if show_pan {
+                text
+            } else {
+                masker.mask(&text).into_owned()
+            }
+        }
+        Err(e) => {
+            let why = e.to_string();
+            let why = if show_pan {
+                why
+            } else {
+                masker.mask(&why).into_owned()
+            };
+            format!("(not BER-TLV: {why})")
+        }
+    }
 }
 
 impl fmt::Display for Description {
@@ -227,6 +266,11 @@ impl fmt::Display for Description {
         writeln!(f, "bitmap {}", self.bitmap)?;
         for field in &self.fields {
             writeln!(f, "{:>3}  {}  {}", field.number, field.name, field.value)?;
+            if let Some(tree) = &field.tlv_tree {
+                for line in tree.lines() {
+                    writeln!(f, "       {line}")?;
+                }
+            }
         }
         Ok(())
     }
