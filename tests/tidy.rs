@@ -99,7 +99,7 @@ fn luhn_valid(digits: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Card-number candidates with their line numbers: maximal runs of 13 to 19 digits in plain
