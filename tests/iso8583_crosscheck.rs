@@ -5,6 +5,8 @@
 //! The binary dialect is not cross-checked here: pyiso8583 counts BCD length prefixes in bytes
 //! where ISO 8583:1987 binary (and jPOS) count digits, so it cannot express that dialect.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::collections::BTreeMap;
