@@ -226,7 +226,7 @@ pub struct DescribedField {
 fn describe_tlv(value: &Value<'_>, masker: &Masker, show_pan: bool) -> String {
     let bytes: Option<Cow<'_, [u8]>> = match value {
         Value::Bytes(b) => Some(Cow::Borrowed(b.as_ref())),
-        Value::Text(t) => crate::tlv::from_hex(t).map(Cow::Owned),
+        Value::Text(t) => field::parse_hex(t).map(Cow::Owned),
     };
     let Some(bytes) = bytes.filter(|b| !b.is_empty()) else {
         return "(not hex, so not BER-TLV)".to_owned();

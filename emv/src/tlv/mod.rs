@@ -117,24 +117,3 @@ pub enum ErrorKind {
     #[error("templates nested deeper than {DEPTH_MAX}")]
     TooDeep,
 }
-
-/// Bytes from hex text (either case, no separators), as chip data travels in character
-/// dialects; `None` when the text is not an even number of hex digits.
-pub fn from_hex(text: &str) -> Option<Vec<u8>> {
-    let digits = text.as_bytes();
-    if !digits.len().is_multiple_of(2) {
-        return None;
-    }
-    let nibble = |b: u8| {
-        char::from(b)
-            .to_digit(16)
-            .and_then(|d| u8::try_from(d).ok())
-    };
-    digits
-        .chunks_exact(2)
-        .map(|pair| match pair {
-            [hi, lo] => Some((nibble(*hi)? << 4) | nibble(*lo)?),
-            _ => None,
-        })
-        .collect()
-}
