@@ -245,23 +245,35 @@ pub fn unpack<'a>(dialect: &Dialect, input: &'a [u8]) -> Result<Message<'a>, Err
             bitmap.set_word(2, read_bitmap(dialect.bitmap_encoding(), input, &mut pos)?);
         }
     }
+    // an ASCII dialect's whole message is usually ASCII: validate it as text once
+    let text = input
+        .is_ascii()
+        .then(|| std::str::from_utf8(input).ok())
+        .flatten();
     let mut message = Message {
         mti,
         fields: Vec::with_capacity(24),
     };
-    for number in 2..=192u16 {
-        if !bitmap.is_set(number) || (number == 65 && dialect.has_tertiary()) {
-            continue;
+    for word_index in 0..3u16 {
+        // walk the set bits only, most significant (lowest field number) first
+        let mut word = bitmap.word(usize::from(word_index));
+        while word != 0 {
+            let bit = u16::try_from(word.leading_zeros()).unwrap_or(63);
+            word &= !(1u64 << (63 - bit));
+            let number = word_index * 64 + bit + 1;
+            if number == 1 || (number == 65 && dialect.has_tertiary()) {
+                continue;
+            }
+            let Some(spec) = dialect.field(number) else {
+                return Err(Error::decode(
+                    FieldPath::Field(number),
+                    pos,
+                    DecodeErrorKind::UnknownField,
+                ));
+            };
+            let value = field::decode(spec, input, text, &mut pos)?;
+            message.fields.push((number, value));
         }
-        let Some(spec) = dialect.field(number) else {
-            return Err(Error::decode(
-                FieldPath::Field(number),
-                pos,
-                DecodeErrorKind::UnknownField,
-            ));
-        };
-        let value = field::decode(spec, input, &mut pos)?;
-        message.fields.push((number, value));
     }
     if pos < input.len() {
         return Err(Error::decode(
@@ -398,7 +410,7 @@ pub fn pack_into(dialect: &Dialect, message: &Message<'_>, out: &mut Vec<u8>) ->
         let word = bitmap.word(i);
         match dialect.bitmap_encoding() {
             BitmapEncoding::Binary => out.extend_from_slice(&word.to_be_bytes()),
-            BitmapEncoding::Hex => out.extend(format!("{word:016X}").bytes()),
+            BitmapEncoding::Hex => field::push_hex(&word.to_be_bytes(), out),
         }
     }
     for (n, value) in &message.fields {
