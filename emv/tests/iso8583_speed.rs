@@ -8,8 +8,10 @@ use std::time::Instant;
 
 use emv::iso8583::{Dialect, pack_into, parse_hex, unpack};
 
-const AUTH_0100: &str = include_str!("../../fixtures/iso8583/iso87binary/ok/0100_authorization.hex");
-const AUTH_0100_ASCII: &str = include_str!("../../fixtures/iso8583/iso87ascii/ok/0100_authorization.hex");
+const AUTH_0100: &str =
+    include_str!("../../fixtures/iso8583/iso87binary/ok/0100_authorization.hex");
+const AUTH_0100_ASCII: &str =
+    include_str!("../../fixtures/iso8583/iso87ascii/ok/0100_authorization.hex");
 
 #[test]
 #[ignore = "timing; run in release"]
@@ -17,7 +19,10 @@ fn decode_encode_timing() {
     for (name, hex) in [("iso87binary", AUTH_0100), ("iso87ascii", AUTH_0100_ASCII)] {
         let dialect = Dialect::shipped(name).unwrap();
         let wire = parse_hex(hex.trim()).unwrap();
-        let rounds: u32 = std::env::var("ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(200_000);
+        let rounds: u32 = std::env::var("ROUNDS")
+            .ok()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(200_000);
         let start = Instant::now();
         for _ in 0..rounds {
             std::hint::black_box(unpack(&dialect, std::hint::black_box(&wire)).unwrap());
@@ -32,6 +37,9 @@ fn decode_encode_timing() {
         }
         let encode = start.elapsed() / rounds;
         assert_eq!(out, wire);
-        println!("{name}: unpack {decode:?}, pack_into {encode:?} ({} bytes)", wire.len());
+        println!(
+            "{name}: unpack {decode:?}, pack_into {encode:?} ({} bytes)",
+            wire.len()
+        );
     }
 }

@@ -276,8 +276,18 @@ impl Dialect {
             field,
             problem,
         };
-        let file: DialectFile = toml::from_str(text)
-            .map_err(|e| fail(None, DialectProblem::Syntax(e.message().to_owned())))?;
+        let file: DialectFile = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|span| {
+                let before = text.get(..span.start).unwrap_or_default();
+                before.bytes().filter(|b| *b == b'\n').count() + 1
+            });
+            let message = e.message().trim_end();
+            let problem = match line {
+                Some(line) => format!("line {line}: {message}"),
+                None => message.to_owned(),
+            };
+            fail(None, DialectProblem::Syntax(problem))
+        })?;
         let top = if file.tertiary_bitmap { 192 } else { 128 };
         let mut fields: Vec<Option<FieldSpec>> = vec![None; top + 1];
         for spec in file.field {
@@ -465,7 +475,10 @@ mod tests {
         let e = load(&f2.replace("number = 2", "number = 129")).unwrap_err();
         assert!(e.to_string().contains("field 129"), "{e}");
         let e = load(&f2.replace("max = 19", "max = 19\nmaxx = 3")).unwrap_err();
-        assert!(e.to_string().contains("maxx"), "{e}");
+        assert!(
+            e.to_string().contains("maxx") && e.to_string().contains("line 10"),
+            "{e}"
+        );
         let e = load(&f2.replace("prefix = \"ascii\"\n", "")).unwrap_err();
         assert!(
             matches!(
