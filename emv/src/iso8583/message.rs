@@ -147,10 +147,13 @@ impl<'a> Message<'a> {
                     };
                     masker.mask(&shown).into_owned()
                 };
+                // masking keeps lengths, so the masked text splits where the raw one does
+                let subfields = spec.map(|s| split_subfields(s, &value)).unwrap_or_default();
                 DescribedField {
                     number: *n,
                     name: spec.map_or_else(|| "(not in dialect)".to_owned(), |s| s.name.clone()),
                     value,
+                    subfields,
                 }
             })
             .collect();
@@ -211,6 +214,24 @@ pub struct DescribedField {
     pub name: String,
     /// The value as printed (hex for binary fields), masked unless asked otherwise.
     pub value: String,
+    /// The dialect's positional subfields: name and (masked) text, as far as the value goes.
+    pub subfields: Vec<(String, String)>,
+}
+
+fn split_subfields(spec: &FieldSpec, value: &str) -> Vec<(String, String)> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    for sub in &spec.subfield {
+        let Some(part) = value
+            .get(start..(start + sub.length).min(value.len()))
+            .filter(|p| !p.is_empty())
+        else {
+            break;
+        };
+        parts.push((sub.name.clone(), part.to_owned()));
+        start += sub.length;
+    }
+    parts
 }
 
 impl fmt::Display for Description {
@@ -227,6 +248,13 @@ impl fmt::Display for Description {
         writeln!(f, "bitmap {}", self.bitmap)?;
         for field in &self.fields {
             writeln!(f, "{:>3}  {}  {}", field.number, field.name, field.value)?;
+            for (i, (name, part)) in field.subfields.iter().enumerate() {
+                writeln!(
+                    f,
+                    "{:>7}  {name}  {part}",
+                    format!("{}.{}", field.number, i + 1)
+                )?;
+            }
         }
         Ok(())
     }
