@@ -159,7 +159,12 @@ impl<'a> Message<'a> {
             .collect();
         Description {
             mti: self.mti,
-            bitmap: self.bitmap().to_hex(),
+            // even the bitmap's hex goes through the masker: every printed digit run does
+            bitmap: if show_pan {
+                self.bitmap().to_hex()
+            } else {
+                masker.mask(&self.bitmap().to_hex()).into_owned()
+            },
             fields,
         }
     }
