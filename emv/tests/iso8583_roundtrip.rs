@@ -6,7 +6,8 @@
 use std::borrow::Cow;
 
 use emv::iso8583::{
-    Dialect, Encoding, FieldSpec, FieldType, LengthKind, Message, Mti, Value, pack, unpack,
+    Dialect, Encoding, FieldSpec, FieldType, LengthKind, Message, Mti, Value, pack, parse_hex,
+    unpack,
 };
 use proptest::prelude::*;
 
@@ -112,6 +113,20 @@ proptest! {
     #[test]
     fn iso93ascii_roundtrips(m in message_for(shipped("iso93ascii"))) {
         roundtrip(shipped("iso93ascii"), &m)?;
+    }
+
+    #[test]
+    fn describe_and_debug_never_show_a_pan(m in message_for(shipped("iso87binary")), pan in "[0-9]{13,19}") {
+        let dialect = shipped("iso87binary");
+        let mut m = m;
+        m.set(2, Value::Text(pan.clone().into()));
+        // the same digits elsewhere too: a private field and the chip data
+        m.set(48, Value::Text(format!("REF{pan}X").into()));
+        m.set(55, Value::Bytes(parse_hex(&format!("5A{:02X}{pan}{}", pan.len().div_ceil(2), if pan.len() % 2 == 1 { "F" } else { "" })).unwrap().into()));
+        let described = m.describe(dialect).to_string();
+        prop_assert!(!described.contains(&pan), "{}", described);
+        let debug = format!("{m:?}");
+        prop_assert!(!debug.contains(&pan), "{}", debug);
     }
 
     #[test]

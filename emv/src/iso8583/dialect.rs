@@ -166,6 +166,19 @@ pub struct FieldSpec {
     /// Inner structure, for readers: `"tlv"` when the field carries BER-TLV (field 55).
     #[serde(default)]
     pub structure: Option<Structure>,
+    /// Positional parts of a text field, in order (e.g. field 90: original MTI, STAN, …).
+    #[serde(default)]
+    pub subfield: Vec<SubfieldSpec>,
+}
+
+/// A positional part of a text field: `length` characters after the previous part.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubfieldSpec {
+    /// Human name.
+    pub name: String,
+    /// Characters it takes.
+    pub length: usize,
 }
 
 /// Inner structure of a field.
@@ -276,8 +289,18 @@ impl Dialect {
             field,
             problem,
         };
-        let file: DialectFile = toml::from_str(text)
-            .map_err(|e| fail(None, DialectProblem::Syntax(e.message().to_owned())))?;
+        let file: DialectFile = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|span| {
+                let before = text.get(..span.start).unwrap_or_default();
+                before.bytes().filter(|b| *b == b'\n').count() + 1
+            });
+            let message = e.message().trim_end();
+            let problem = match line {
+                Some(line) => format!("line {line}: {message}"),
+                None => message.to_owned(),
+            };
+            fail(None, DialectProblem::Syntax(problem))
+        })?;
         let top = if file.tertiary_bitmap { 192 } else { 128 };
         let mut fields: Vec<Option<FieldSpec>> = vec![None; top + 1];
         for spec in file.field {
@@ -327,6 +350,26 @@ impl Dialect {
                 || spec.pad_nibble.is_some_and(|n| n > 0x0F)
             {
                 return err(DialectProblem::BadPad);
+            }
+            if !spec.subfield.is_empty() {
+                if spec.is_binary() || spec.subfield.iter().any(|sub| sub.length == 0) {
+                    return err(DialectProblem::SubfieldLayout {
+                        total: 0,
+                        max: spec.max,
+                    });
+                }
+                let total: usize = spec.subfield.iter().map(|sub| sub.length).sum();
+                let fits = if spec.length == LengthKind::Fixed {
+                    total == spec.max
+                } else {
+                    total <= spec.max
+                };
+                if !fits {
+                    return err(DialectProblem::SubfieldLayout {
+                        total,
+                        max: spec.max,
+                    });
+                }
             }
             *slot = Some(spec);
         }
@@ -465,7 +508,18 @@ mod tests {
         let e = load(&f2.replace("number = 2", "number = 129")).unwrap_err();
         assert!(e.to_string().contains("field 129"), "{e}");
         let e = load(&f2.replace("max = 19", "max = 19\nmaxx = 3")).unwrap_err();
-        assert!(e.to_string().contains("maxx"), "{e}");
+        assert!(
+            e.to_string().contains("maxx") && e.to_string().contains("line 10"),
+            "{e}"
+        );
+        let sub = "[[field.subfield]]\nname = \"a\"\nlength = 4\n";
+        assert!(load(&format!("{f2}{sub}")).is_ok());
+        let e = load(&format!("{f2}{sub}{}", sub.replace('4', "16"))).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("field 2: subfield lengths add up to 20"),
+            "{e}"
+        );
         let e = load(&f2.replace("prefix = \"ascii\"\n", "")).unwrap_err();
         assert!(
             matches!(

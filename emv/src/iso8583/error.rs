@@ -228,6 +228,13 @@ pub enum DialectProblem {
     },
     /// `pad` on an encoding other than BCD, or a pad nibble that is not a hex digit.
     BadPad,
+    /// Subfields on a binary field, of length 0, or whose lengths do not add up to the field's.
+    SubfieldLayout {
+        /// The sum of the subfield lengths (0 when one is 0 or the field is binary).
+        total: usize,
+        /// The field's length or maximum.
+        max: usize,
+    },
     /// Field 65 defined in a dialect whose bit 65 announces the tertiary bitmap.
     TertiaryBitClash,
 }
@@ -258,6 +265,10 @@ impl fmt::Display for DialectProblem {
             }
             Self::BadPad => f.write_str(
                 "`pad`/`pad_nibble` only apply to BCD encodings; pad_nibble is one hex digit",
+            ),
+            Self::SubfieldLayout { total, max } => write!(
+                f,
+                "subfield lengths add up to {total}, the field holds {max} (text fields only, no zero lengths)"
             ),
             Self::TertiaryBitClash => {
                 f.write_str("bit 65 announces the tertiary bitmap; field 65 cannot be data")

@@ -76,6 +76,15 @@ pub fn to_hex(bytes: &[u8]) -> String {
     out
 }
 
+/// Appends uppercase hex of `bytes` to `out` without an intermediate string.
+pub(crate) fn push_hex(bytes: &[u8], out: &mut Vec<u8>) {
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+    for b in bytes {
+        out.push(DIGITS.get(usize::from(b >> 4)).copied().unwrap_or(b'0'));
+        out.push(DIGITS.get(usize::from(b & 0x0F)).copied().unwrap_or(b'0'));
+    }
+}
+
 fn hex_nibble(b: u8) -> Option<u8> {
     match b {
         b'0'..=b'9' => Some(b - b'0'),
@@ -194,6 +203,27 @@ fn allowed(t: FieldType, position: usize, c: u8) -> Result<(), &'static str> {
     })
 }
 
+/// Checks every character of a text value of type `t`; on failure, the first bad position
+/// and what the type allows. Whole-slice checks first: this runs on every field.
+fn check_text(t: FieldType, text: &[u8]) -> Result<(), (usize, &'static str)> {
+    let fast = match t {
+        // folds without early exit vectorise; the slow loop below finds the culprit
+        FieldType::N => text.iter().fold(true, |ok, &c| ok & c.is_ascii_digit()),
+        FieldType::Z => text.iter().fold(true, |ok, &c| {
+            ok & (c.is_ascii_digit() | (c == b'=') | (c == b'D'))
+        }),
+        FieldType::Ans | FieldType::Track | FieldType::B => text.is_ascii(),
+        _ => false,
+    };
+    if fast {
+        return Ok(());
+    }
+    for (i, &c) in text.iter().enumerate() {
+        allowed(t, i, c).map_err(|expected| (i, expected))?;
+    }
+    Ok(())
+}
+
 /// Bytes the content takes on the wire for a length of `len` units.
 fn wire_len(spec: &FieldSpec, len: usize) -> usize {
     match spec.encoding {
@@ -205,9 +235,13 @@ fn wire_len(spec: &FieldSpec, len: usize) -> usize {
 }
 
 /// Decodes field `spec.number` at `*pos`, advancing `*pos` past it.
+///
+/// `text` is the whole input as a `str` when the caller found it all ASCII: text fields are
+/// then sliced from it without validating UTF-8 again.
 pub(crate) fn decode<'a>(
     spec: &FieldSpec,
     input: &'a [u8],
+    text: Option<&'a str>,
     pos: &mut usize,
 ) -> Result<Value<'a>, Error> {
     let path = FieldPath::Field(spec.number);
@@ -277,11 +311,12 @@ pub(crate) fn decode<'a>(
             Value::Bytes(Cow::Owned(bytes))
         }
         Encoding::Ascii => {
-            for (i, &c) in body.iter().enumerate() {
-                allowed(spec.field_type, i, c)
-                    .map_err(|expected| Error::decode(path, body_at + i, bad(c, expected)))?;
-            }
-            match std::str::from_utf8(body) {
+            check_text(spec.field_type, body).map_err(|(i, expected)| {
+                let byte = body.get(i).copied().unwrap_or(0);
+                Error::decode(path, body_at + i, bad(byte, expected))
+            })?;
+            let whole = text.and_then(|t| t.get(body_at..body_at + body.len()));
+            match whole.map_or_else(|| std::str::from_utf8(body), Ok) {
                 Ok(text) => Value::Text(Cow::Borrowed(text)),
                 Err(e) => return fail(body_at + e.valid_up_to(), bad(0x80, "ASCII text")),
             }
@@ -299,20 +334,20 @@ pub(crate) fn decode<'a>(
             Value::Text(Cow::Owned(text))
         }
         Encoding::Bcd => {
-            let mut text = String::with_capacity(len);
+            let mut text = Vec::with_capacity(len);
             bcd_digits(spec, body, body_at, len, &mut text)?;
-            Value::Text(Cow::Owned(text))
+            Value::Text(Cow::Owned(ascii_string(text, path, body_at)?))
         }
         Encoding::Xbcd => {
-            let mut text = String::with_capacity(len);
+            let mut text = Vec::with_capacity(len);
             let (sign, digits) = body.split_first().map_or((0, &[][..]), |(s, d)| (*s, d));
             if len > 0 {
                 allowed(FieldType::Xn, 0, sign)
                     .map_err(|expected| Error::decode(path, body_at, bad(sign, expected)))?;
-                text.push(char::from(sign));
+                text.push(sign);
                 bcd_digits(spec, digits, body_at + 1, len - 1, &mut text)?;
             }
-            Value::Text(Cow::Owned(text))
+            Value::Text(Cow::Owned(ascii_string(text, path, body_at)?))
         }
     };
     *pos = body_at + body.len();
@@ -329,29 +364,38 @@ fn bcd_digits(
     body: &[u8],
     at: usize,
     count: usize,
-    out: &mut String,
+    out: &mut Vec<u8>,
 ) -> Result<(), Error> {
-    let skip_first = count % 2 == 1 && spec.pad_side() == Pad::Left;
-    let nibbles = body
-        .iter()
-        .flat_map(|b| [b >> 4, b & 0x0F])
-        .enumerate()
-        .skip(usize::from(skip_first))
-        .take(count);
-    for (i, nibble) in nibbles {
-        match nibble {
-            0..=9 => out.push(char::from(b'0' + nibble)),
-            0x0D if spec.field_type == FieldType::Z => out.push('='),
-            _ => {
-                return Err(Error::decode(
-                    FieldPath::Field(spec.number),
-                    at + i / 2,
-                    DecodeErrorKind::BadNibble { nibble },
-                ));
+    let skip_first = usize::from(count % 2 == 1 && spec.pad_side() == Pad::Left);
+    let track = spec.field_type == FieldType::Z;
+    for (i, &byte) in body.iter().enumerate() {
+        for (half, nibble) in [(0, byte >> 4), (1, byte & 0x0F)] {
+            let k = 2 * i + half;
+            if k < skip_first || k >= skip_first + count {
+                continue; // the pad nibble
             }
+            out.push(match nibble {
+                0..=9 => b'0' + nibble,
+                0x0D if track => b'=',
+                _ => {
+                    return Err(Error::decode(
+                        FieldPath::Field(spec.number),
+                        at + i,
+                        DecodeErrorKind::BadNibble { nibble },
+                    ));
+                }
+            });
         }
     }
     Ok(())
+}
+
+/// Bytes known to be ASCII (BCD digits, a checked sign) as a `String`, without copying.
+fn ascii_string(bytes: Vec<u8>, path: FieldPath, at: usize) -> Result<String, Error> {
+    String::from_utf8(bytes).map_err(|e| {
+        let i = e.utf8_error().valid_up_to();
+        Error::decode(path, at + i, bad(0x80, "ASCII text"))
+    })
 }
 
 fn read_prefix(prefix: PrefixEncoding, raw: &[u8]) -> Option<usize> {
@@ -424,16 +468,19 @@ pub(crate) fn encode(spec: &FieldSpec, value: &Value<'_>, out: &mut Vec<u8>) -> 
         (_, false) => return fail(EncodeErrorKind::WrongValueKind { expected: "text" }),
     };
     if !spec.is_binary() {
-        for (position, &c) in content.iter().enumerate() {
-            let mapped = spec.encoding != Encoding::Ebcdic || ascii_to_ebcdic(c).is_some();
-            if let Err(expected) = allowed(spec.field_type, position, c).and(if mapped {
-                Ok(())
-            } else {
-                Err("EBCDIC text")
-            }) {
-                return fail(EncodeErrorKind::BadCharacter { position, expected });
-            }
-        }
+        check_text(spec.field_type, content)
+            .and_then(|()| match spec.encoding {
+                Encoding::Ebcdic => {
+                    match content.iter().position(|&c| ascii_to_ebcdic(c).is_none()) {
+                        Some(i) => Err((i, "EBCDIC text")),
+                        None => Ok(()),
+                    }
+                }
+                _ => Ok(()),
+            })
+            .or_else(|(position, expected)| {
+                fail(EncodeErrorKind::BadCharacter { position, expected })
+            })?;
     }
     let len = content.len();
     let unit = spec.unit();
@@ -458,9 +505,7 @@ pub(crate) fn encode(spec: &FieldSpec, value: &Value<'_>, out: &mut Vec<u8>) -> 
     match spec.encoding {
         Encoding::Ascii | Encoding::Binary => out.extend_from_slice(content),
         Encoding::Ebcdic => out.extend(content.iter().map(|&c| ascii_to_ebcdic(c).unwrap_or(0x40))),
-        Encoding::Hex => {
-            out.extend(to_hex(content).bytes());
-        }
+        Encoding::Hex => push_hex(content, out),
         Encoding::Bcd => write_bcd(spec, content, out),
         Encoding::Xbcd => {
             if let Some((sign, digits)) = content.split_first() {
@@ -482,16 +527,24 @@ fn write_bcd(spec: &FieldSpec, digits: &[u8], out: &mut Vec<u8>) {
             c.wrapping_sub(b'0') & 0x0F
         }
     };
-    let shift = usize::from(digits.len() % 2 == 1 && spec.pad_side() == Pad::Left);
-    let total = digits.len() + digits.len() % 2;
-    // nibble k of the padded run: the pad where no digit falls
-    let at = |k: usize| {
-        k.checked_sub(shift)
-            .and_then(|i| digits.get(i))
-            .map_or(pad, |&c| nibble(c))
+    let (head, pairs) = match (digits.len() % 2 == 1, spec.pad_side()) {
+        (false, _) => (None, digits),
+        (true, Pad::Left) => (digits.split_first(), digits.get(1..).unwrap_or_default()),
+        (true, Pad::Right) => (None, digits.get(..digits.len() - 1).unwrap_or_default()),
     };
-    for k in (0..total).step_by(2) {
-        out.push((at(k) << 4) | at(k + 1));
+    if let Some((&first, _)) = head {
+        out.push((pad << 4) | nibble(first));
+    }
+    for pair in pairs.chunks_exact(2) {
+        if let [h, l] = pair {
+            out.push((nibble(*h) << 4) | nibble(*l));
+        }
+    }
+    if digits.len() % 2 == 1
+        && spec.pad_side() == Pad::Right
+        && let Some(&last) = digits.last()
+    {
+        out.push((nibble(last) << 4) | pad);
     }
 }
 

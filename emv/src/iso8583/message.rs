@@ -151,17 +151,25 @@ impl<'a> Message<'a> {
                 let tlv_tree = spec
                     .filter(|s| s.structure == Some(Structure::Tlv))
                     .map(|_| describe_tlv(value_ref, &masker, show_pan));
+                // masking keeps lengths, so the masked text splits where the raw one does
+                let subfields = spec.map(|s| split_subfields(s, &value)).unwrap_or_default();
                 DescribedField {
                     number: *n,
                     name: spec.map_or_else(|| "(not in dialect)".to_owned(), |s| s.name.clone()),
                     value,
                     tlv_tree,
+                    subfields,
                 }
             })
             .collect();
         Description {
             mti: self.mti,
-            bitmap: self.bitmap().to_hex(),
+            // even the bitmap's hex goes through the masker: every printed digit run does
+            bitmap: if show_pan {
+                self.bitmap().to_hex()
+            } else {
+                masker.mask(&self.bitmap().to_hex()).into_owned()
+            },
             fields,
         }
     }
@@ -219,6 +227,8 @@ pub struct DescribedField {
     /// For a field the dialect marks `structure = "tlv"` (field 55): its BER-TLV tree as
     /// indented text, one object per line, masked like the value; or why it is not BER-TLV.
     pub tlv_tree: Option<String>,
+    /// The dialect's positional subfields: name and (masked) text, as far as the value goes.
+    pub subfields: Vec<(String, String)>,
 }
 
 /// The BER-TLV tree of a chip-data field for [`Description`]. Dialects that carry field 55 as
@@ -252,6 +262,22 @@ fn describe_tlv(value: &Value<'_>, masker: &Masker, show_pan: bool) -> String {
     }
 }
 
+fn split_subfields(spec: &FieldSpec, value: &str) -> Vec<(String, String)> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    for sub in &spec.subfield {
+        let Some(part) = value
+            .get(start..(start + sub.length).min(value.len()))
+            .filter(|p| !p.is_empty())
+        else {
+            break;
+        };
+        parts.push((sub.name.clone(), part.to_owned()));
+        start += sub.length;
+    }
+    parts
+}
+
 impl fmt::Display for Description {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let m = self.mti;
@@ -266,6 +292,13 @@ impl fmt::Display for Description {
         writeln!(f, "bitmap {}", self.bitmap)?;
         for field in &self.fields {
             writeln!(f, "{:>3}  {}  {}", field.number, field.name, field.value)?;
+            for (i, (name, part)) in field.subfields.iter().enumerate() {
+                writeln!(
+                    f,
+                    "{:>7}  {name}  {part}",
+                    format!("{}.{}", field.number, i + 1)
+                )?;
+            }
             if let Some(tree) = &field.tlv_tree {
                 for line in tree.lines() {
                     writeln!(f, "       {line}")?;
@@ -289,23 +322,35 @@ pub fn unpack<'a>(dialect: &Dialect, input: &'a [u8]) -> Result<Message<'a>, Err
             bitmap.set_word(2, read_bitmap(dialect.bitmap_encoding(), input, &mut pos)?);
         }
     }
+    // an ASCII dialect's whole message is usually ASCII: validate it as text once
+    let text = input
+        .is_ascii()
+        .then(|| std::str::from_utf8(input).ok())
+        .flatten();
     let mut message = Message {
         mti,
         fields: Vec::with_capacity(24),
     };
-    for number in 2..=192u16 {
-        if !bitmap.is_set(number) || (number == 65 && dialect.has_tertiary()) {
-            continue;
+    for word_index in 0..3u16 {
+        // walk the set bits only, most significant (lowest field number) first
+        let mut word = bitmap.word(usize::from(word_index));
+        while word != 0 {
+            let bit = u16::try_from(word.leading_zeros()).unwrap_or(63);
+            word &= !(1u64 << (63 - bit));
+            let number = word_index * 64 + bit + 1;
+            if number == 1 || (number == 65 && dialect.has_tertiary()) {
+                continue;
+            }
+            let Some(spec) = dialect.field(number) else {
+                return Err(Error::decode(
+                    FieldPath::Field(number),
+                    pos,
+                    DecodeErrorKind::UnknownField,
+                ));
+            };
+            let value = field::decode(spec, input, text, &mut pos)?;
+            message.fields.push((number, value));
         }
-        let Some(spec) = dialect.field(number) else {
-            return Err(Error::decode(
-                FieldPath::Field(number),
-                pos,
-                DecodeErrorKind::UnknownField,
-            ));
-        };
-        let value = field::decode(spec, input, &mut pos)?;
-        message.fields.push((number, value));
     }
     if pos < input.len() {
         return Err(Error::decode(
@@ -442,7 +487,7 @@ pub fn pack_into(dialect: &Dialect, message: &Message<'_>, out: &mut Vec<u8>) ->
         let word = bitmap.word(i);
         match dialect.bitmap_encoding() {
             BitmapEncoding::Binary => out.extend_from_slice(&word.to_be_bytes()),
-            BitmapEncoding::Hex => out.extend(format!("{word:016X}").bytes()),
+            BitmapEncoding::Hex => field::push_hex(&word.to_be_bytes(), out),
         }
     }
     for (n, value) in &message.fields {
