@@ -44,6 +44,22 @@ proptest! {
     }
 
     #[test]
+    fn padding_between_objects_changes_nothing(
+        tlvs in proptest::collection::vec(tlv(), 1..6),
+        pads in proptest::collection::vec(0usize..4, 7),
+    ) {
+        let mut bytes = Vec::new();
+        for (i, one) in tlvs.iter().enumerate() {
+            bytes.extend(std::iter::repeat_n(0x00, pads[i]));
+            encode::encode_into(std::slice::from_ref(one), &mut bytes);
+        }
+        bytes.extend(std::iter::repeat_n(0x00, pads[6]));
+        bytes.extend(std::iter::repeat_n(0xFF, pads[5]));
+        let back: Vec<TlvBuf> = decode(&bytes).expect("padded encoding decodes").iter().map(TlvBuf::from).collect();
+        prop_assert_eq!(back, tlvs);
+    }
+
+    #[test]
     fn no_input_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
         if let Ok(tlvs) = decode(&bytes) {
             let nodes = describe::describe(&tlvs, emv::tlv::dictionary::Dictionary::shipped(), false);

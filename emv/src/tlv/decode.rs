@@ -1,11 +1,12 @@
 //! The decoder: BER-TLV bytes to a tree of [`Tlv`] borrowing from the input.
 //!
 //! What real chip data needs beyond strict BER (EMV Book 3 Annex B, and what terminals send):
-//! `00` bytes before, between and after objects are padding; an `FF` byte where an object
-//! cannot start is padding too; a template (constructed tag) whose content is not BER-TLV,
-//! as some proprietary templates (`FF8105`, `FFEE01`) are, is kept as raw bytes with no
-//! children instead of failing the field, with the reason kept beside it (`raw_reason`, an
-//! [`Error`] naming the inner tag path and offset). Only the top level must be well formed;
+//! `00` bytes before, between and after objects are padding; so is an `FF` byte where an
+//! object cannot start, where only padding follows, or where the tag would be made only of
+//! `FF` and `00` bytes. A template (constructed tag) whose content is not BER-TLV, as some
+//! proprietary templates (`FF8105`, `FFEE01`) are, is kept as raw bytes with no children
+//! instead of failing the field, with the reason kept beside it (`raw_reason`, an [`Error`]
+//! naming the inner tag path and offset). Only the top level must be well formed;
 //! [`decode_strict`] refuses any template whose content is not BER-TLV instead.
 
 use std::fmt;
@@ -138,8 +139,16 @@ fn level<'a>(
         }
         let rest = input.get(pos..).unwrap_or(&[]);
         // FF bytes followed by nothing but padding are padding, not a tag like `FFFF00`.
-        if byte == 0xFF && !strict && pos >= padding_from {
+        if byte == 0xFF && pos >= padding_from {
             break;
+        }
+        // Nor is a "tag" made only of FF and 00 bytes (`FFFF00`, `FFFFFF00`): an empty one
+        // could not be told from padding once re-encoded (found by the fuzzer, crash-bfe19afd).
+        if byte == 0xFF
+            && Tag::parse(rest).is_ok_and(|(tag, _)| tag.bytes().all(|b| matches!(b, 0x00 | 0xFF)))
+        {
+            pos += 1;
+            continue;
         }
         match object(rest, base + pos, path, depth, strict) {
             Ok((tlv, used)) => {

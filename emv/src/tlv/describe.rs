@@ -83,7 +83,7 @@ fn write_text(nodes: &[Node], depth: usize, out: &mut String) {
             let _ = write!(out, " {name}");
         }
         let _ = write!(out, " [{}]", node.len);
-        if node.children.is_none() {
+        if node.children.is_none() && !node.value.is_empty() {
             let _ = write!(out, " {}", node.value);
         }
         match (&node.note, node.raw) {
@@ -294,7 +294,12 @@ impl Context<'_> {
         match info.show {
             Show::Hex => None,
             Show::Text => printable(value),
-            Show::Numeric => bcd_digits(value).map(|d| d.trim_end_matches('F').to_owned()),
+            Show::Numeric => {
+                // `cn` pads with trailing F nibbles; an F anywhere else is not a digit.
+                let digits = bcd_digits(value)?;
+                let trimmed = digits.trim_end_matches('F');
+                (!trimmed.contains('F')).then(|| trimmed.to_owned())
+            }
             Show::Amount => amount(&bcd_digits(value)?, self.exponent),
             Show::Date => date(&bcd_digits(value)?),
             Show::Time => time(&bcd_digits(value)?),
