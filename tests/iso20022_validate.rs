@@ -151,8 +151,12 @@ fn hostile_input_is_refused_with_a_clear_error() {
         ("billion_laughs.xml", "DOCTYPE"),
         ("external_entity.xml", "DOCTYPE"),
         ("deep_nesting.xml", "deeper than 64"),
+        (
+            "unsupported_namespace.xml",
+            "pacs.008.001.12` at byte 0; supported: urn:iso:std:iso:20022:tech:xsd:head.001.001.02",
+        ),
     ] {
-        let bytes = std::fs::read(common::fixtures().join("iso20022/hostile").join(file)).unwrap();
+        let bytes = std::fs::read(common::fixtures().join("iso20022/refused").join(file)).unwrap();
         let err = validate_bytes(&bytes, &Options::default())
             .unwrap_err()
             .to_string();
@@ -205,4 +209,77 @@ fn every_shipped_schema_compiles() {
         iso20022::schema::compile_all().unwrap().len(),
         iso20022::schema::SHIPPED.len()
     );
+}
+
+#[test]
+fn envelopes_are_detected() {
+    use iso20022::envelope::{Envelope, PartKind};
+    for (file, envelope) in [
+        ("apphdr_then_document.xml", Envelope::AppHdrThenDocument),
+        ("message_wrapper.xml", Envelope::Message),
+    ] {
+        let bytes =
+            std::fs::read(common::fixtures().join("iso20022/envelopes").join(file)).unwrap();
+        let report = validate_bytes(&bytes, &Options::default()).unwrap();
+        assert!(report.is_valid(), "{file}: {:?}", report.violations);
+        assert_eq!(report.envelope, envelope, "{file}");
+        let parts: Vec<(PartKind, &str)> = report
+            .parts
+            .iter()
+            .map(|p| (p.kind, p.message.as_str()))
+            .collect();
+        assert_eq!(
+            parts,
+            [
+                (PartKind::AppHdr, "head.001.001.02"),
+                (PartKind::Document, "pacs.008.001.08")
+            ]
+        );
+    }
+    let swift = common::conformance().join("iso20022/samples/cbpr_c.105.1.1_pacs.008_AtoB.xml");
+    let report = validate_bytes(&std::fs::read(swift).unwrap(), &Options::default()).unwrap();
+    assert_eq!(report.envelope, Envelope::SwiftEnvelope);
+    let bare = common::fixtures().join("iso20022/ok/pain.001.001.09_single_eur.xml");
+    let report = validate_bytes(&std::fs::read(bare).unwrap(), &Options::default()).unwrap();
+    assert_eq!(report.envelope, Envelope::Bare);
+}
+
+#[test]
+fn rule_packs() {
+    use iso20022::rules::RulePack;
+    let sepa = RulePack::shipped("sepa").unwrap();
+    let cbpr = RulePack::shipped("cbpr+").unwrap();
+    let run = |pack: &RulePack, file: &str| -> Vec<String> {
+        let bytes = std::fs::read(common::fixtures().join("iso20022").join(file)).unwrap();
+        let options = Options {
+            pack: Some(pack),
+            ..Options::default()
+        };
+        validate_bytes(&bytes, &options)
+            .unwrap()
+            .violations
+            .into_iter()
+            .map(|v| format!("{}: {}", v.path, v.rule))
+            .collect()
+    };
+    assert_eq!(
+        run(&sepa, "ok/pain.001.001.09_single_eur.xml"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        run(&cbpr, "ok/pain.001.001.09_single_eur.xml"),
+        Vec::<String>::new()
+    );
+    insta::assert_snapshot!("pack_sepa_usd", run(&sepa, "pack/sepa_usd.xml").join("\n"));
+    insta::assert_snapshot!(
+        "pack_cbpr_unstructured",
+        run(&cbpr, "pack/cbpr_unstructured_address.xml").join("\n")
+    );
+    assert!(
+        RulePack::shipped("nope")
+            .unwrap_err()
+            .to_string()
+            .contains("sepa, cbpr+")
+    );
+    assert!(RulePack::from_toml("t", "name = \"x\"\nrule_prefix = \"X\"\ntypo = 1").is_err());
 }

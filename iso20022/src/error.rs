@@ -84,3 +84,36 @@ pub enum XmlErrorKind {
     #[error("no root element")]
     Empty,
 }
+
+impl Error {
+    /// A stable rule id for reports that list this error beside violations.
+    pub fn rule(&self) -> &'static str {
+        match self {
+            Self::Xml {
+                kind: XmlErrorKind::Doctype | XmlErrorKind::UnknownEntity(_),
+                ..
+            } => "XML-REFUSED",
+            Self::Xml {
+                kind:
+                    XmlErrorKind::TooDeep(_)
+                    | XmlErrorKind::TooManyElements(_)
+                    | XmlErrorKind::TextTooLong(_)
+                    | XmlErrorKind::TooManyAttributes(_),
+                ..
+            } => "XML-LIMIT",
+            Self::Xml { .. } => "XML-MALFORMED",
+            Self::UnsupportedNamespace { .. } => "NS-UNSUPPORTED",
+            Self::NoDocument => "NO-DOCUMENT",
+            Self::Schema { .. } => "SCHEMA-COMPILE",
+            Self::RulePack { .. } => "RULE-PACK",
+        }
+    }
+
+    /// The element path the error refers to (`/` when none).
+    pub fn path(&self) -> &str {
+        match self {
+            Self::Xml { path, .. } | Self::UnsupportedNamespace { path, .. } => path,
+            _ => "/",
+        }
+    }
+}

@@ -45,7 +45,8 @@ pub struct RulePack {
     rule_currency: &'static str,
     rule_charset: &'static str,
     rule_length: &'static str,
-    rule_address: &'static str,
+    rule_unstructured: &'static str,
+    rule_required: Vec<&'static str>,
     currencies: Vec<String>,
     characters: Option<Regex>,
     max_length: Vec<MaxLength>,
@@ -110,7 +111,13 @@ impl RulePack {
             rule_currency: leak(format!("{p}-CURRENCY")),
             rule_charset: leak(format!("{p}-CHARSET")),
             rule_length: leak(format!("{p}-MAX-LENGTH")),
-            rule_address: leak(format!("{p}-POSTAL-ADDRESS")),
+            rule_unstructured: leak(format!("{p}-ADDRESS-UNSTRUCTURED")),
+            rule_required: file
+                .postal_address
+                .iter()
+                .flat_map(|a| a.required.iter())
+                .map(|e| leak(format!("{p}-ADDRESS-{}", e.to_ascii_uppercase())))
+                .collect(),
             currencies: file.currencies,
             characters,
             max_length: file.max_length,
@@ -199,17 +206,17 @@ impl<'p> PackState<'p> {
             if rules.forbid_unstructured_only && !structured && seen.iter().any(|s| s == "AdrLine")
             {
                 out.push(Finding::new(
-                    pack.rule_address,
+                    pack.rule_unstructured,
                     format!(
                         "{} refuses unstructured-only postal addresses (AdrLine only)",
                         pack.name
                     ),
                 ));
             }
-            for r in &rules.required {
+            for (r, rule) in rules.required.iter().zip(&pack.rule_required) {
                 if !seen.contains(r) {
                     out.push(Finding::new(
-                        pack.rule_address,
+                        rule,
                         format!("{} requires {r} in a structured postal address", pack.name),
                     ));
                 }

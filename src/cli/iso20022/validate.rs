@@ -35,7 +35,14 @@ struct FileResult<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     report: Option<Report>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
+    error: Option<ErrorJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct ErrorJson<'a> {
+    path: &'a str,
+    rule: &'static str,
+    message: String,
 }
 
 fn load_pack(name: &str) -> anyhow::Result<RulePack> {
@@ -61,13 +68,13 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
         let file = File::open(path).map_err(|e| anyhow::anyhow!("{shown}: {e}"))?;
         let (report, error) = match validate(BufReader::with_capacity(1 << 16, file), &options) {
             Ok(report) => (Some(report), None),
-            Err(err) => (None, Some(err.to_string())),
+            Err(err) => (None, Some(err)),
         };
         let valid = error.is_none() && report.as_ref().is_some_and(Report::is_valid);
         all_valid &= valid;
         if !args.json {
             if let Some(err) = &error {
-                println!("{shown}: /: XML-UNREADABLE: {err}");
+                println!("{shown}: {}: {}: {err}", err.path(), err.rule());
             }
             for v in report.iter().flat_map(|r| r.violations.iter()) {
                 println!("{shown}: {}: {}: {}", v.path, v.rule, v.message);
@@ -82,7 +89,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
                 file,
                 valid: *valid,
                 report: report.clone(),
-                error: error.clone(),
+                error: error.as_ref().map(|e| ErrorJson {
+                    path: e.path(),
+                    rule: e.rule(),
+                    message: e.to_string(),
+                }),
             })
             .collect();
         println!("{}", serde_json::to_string_pretty(&out)?);
