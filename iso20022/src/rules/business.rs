@@ -282,7 +282,12 @@ impl Business {
         {
             out.push(f);
         }
-        let amount = Decimal::from_str(value).ok();
+        // Only amounts (a `Ccy` attribute) and the sums are decimals worth parsing.
+        let amount = if ccy.is_some() || matches!(name, "CtrlSum" | "Sum") {
+            Decimal::from_str(value).ok()
+        } else {
+            None
+        };
         // Group totals.
         for g in &mut self.groups {
             let rel = names.get(g.depth..).unwrap_or_default();
@@ -303,8 +308,9 @@ impl Business {
                 if i + 1 == rel.len() && i <= 1 {
                     g.count += 1;
                 }
-                if rel.get(i + 1..)
-                    == Some(&g.amount.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>()[..])
+                let below = rel.get(i + 1..).unwrap_or_default();
+                if below.len() == g.amount.len()
+                    && below.iter().zip(g.amount).all(|(a, b)| a == b)
                     && let Some(a) = amount
                 {
                     g.sum += a;
@@ -372,13 +378,18 @@ impl Business {
         let Some(st) = self.statements.last_mut() else {
             return;
         };
-        let rel: Vec<&str> = names
-            .get(st.depth..)
-            .unwrap_or_default()
-            .iter()
-            .map(String::as_str)
-            .collect();
-        match rel.as_slice() {
+        // Up to four names below the statement, without allocating per element.
+        let below = names.get(st.depth..).unwrap_or_default();
+        let mut rel: [&str; 4] = [""; 4];
+        for (slot, n) in rel.iter_mut().zip(below) {
+            *slot = n.as_str();
+        }
+        let rel = if below.len() <= 4 {
+            rel.get(..below.len()).unwrap_or_default()
+        } else {
+            &[""][..]
+        };
+        match rel {
             ["Bal" | "Ntry", "Amt"] => st.item_amount = amount,
             ["Bal" | "Ntry", "CdtDbtInd"] => st.item_credit = Some(value == "CRDT"),
             ["Bal", "Tp", "CdOrPrtry", "Cd"] => st.item_code = Some(value.to_owned()),

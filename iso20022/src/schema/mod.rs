@@ -109,11 +109,19 @@ pub enum Wildcard {
 impl Particle {
     /// Whether an element with this namespace and local name matches.
     pub fn matches(&self, target: &str, ns: &str, local: &str) -> bool {
+        self.matches_fast(ns == target, target, ns, local)
+    }
+
+    /// As [`Particle::matches`], with `in_target` (`ns == target`) computed once per element by
+    /// the caller, so trying several slots does not compare the long namespace each time.
+    pub fn matches_fast(&self, in_target: bool, target: &str, ns: &str, local: &str) -> bool {
         match &self.term {
-            Term::Element { name, .. } => ns == target && name == local,
+            Term::Element { name, .. } => in_target && name == local,
             Term::Any(Wildcard::AnyNamespace) => true,
-            Term::Any(Wildcard::Other) => ns != target && !ns.is_empty(),
-            Term::Any(Wildcard::Namespace(n)) => n == ns,
+            Term::Any(Wildcard::Other) => !in_target && !ns.is_empty(),
+            Term::Any(Wildcard::Namespace(n)) => {
+                n == ns && n != target || (in_target && n == target)
+            }
         }
     }
 

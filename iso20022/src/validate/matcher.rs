@@ -33,12 +33,13 @@ fn describe(slot: &Slot) -> String {
 
 impl Matcher {
     pub(super) fn step(&mut self, slots: &[Slot], target: &str, ns: &str, local: &str) -> Step {
+        let in_target = ns == target;
         // Another occurrence of the current alternative?
         if self.count > 0
             && let Some(p) = slots
                 .get(self.slot)
                 .and_then(|s| s.alternatives.get(self.alternative))
-            && p.matches(target, ns, local)
+            && p.matches_fast(in_target, target, ns, local)
             && self.count < p.max
         {
             self.count += 1;
@@ -53,7 +54,7 @@ impl Matcher {
             let Some(alt) = slot
                 .alternatives
                 .iter()
-                .position(|p| p.matches(target, ns, local))
+                .position(|p| p.matches_fast(in_target, target, ns, local))
             else {
                 continue;
             };

@@ -81,7 +81,43 @@ struct Step0 {
     index: u32,
     show_index: bool,
     /// Same-named child counters, for the children's indexes.
-    children: Vec<(String, u32)>,
+    children: Counters,
+}
+
+/// Occurrence counters by element name, reusing their strings.
+#[derive(Default)]
+struct Counters {
+    entries: Vec<(String, u32)>,
+    len: usize,
+}
+
+impl Counters {
+    fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    /// Counts one more `name`; returns its 1-based occurrence number.
+    fn bump(&mut self, name: &str) -> u32 {
+        if let Some((_, c)) = self
+            .entries
+            .iter_mut()
+            .take(self.len)
+            .find(|(n, _)| n == name)
+        {
+            *c += 1;
+            return *c;
+        }
+        match self.entries.get_mut(self.len) {
+            Some((n, c)) => {
+                n.clear();
+                n.push_str(name);
+                *c = 1;
+            }
+            None => self.entries.push((name.to_owned(), 1)),
+        }
+        self.len += 1;
+        1
+    }
 }
 
 /// Per-element validation state inside an ISO part.
@@ -105,9 +141,13 @@ struct ActivePart<'o> {
 
 struct Validator<'o> {
     options: &'o Options<'o>,
+    /// `steps[..depth]` and `names[..depth]` are the open elements; entries beyond are kept
+    /// for reuse, so a long file does not allocate per element.
     steps: Vec<Step0>,
-    roots: Vec<(String, u32)>,
+    depth: usize,
+    roots: Counters,
     names: Vec<String>,
+    spare_texts: Vec<String>,
     part: Option<ActivePart<'o>>,
     parts: Vec<Part>,
     root_names: Vec<String>,
@@ -115,11 +155,11 @@ struct Validator<'o> {
     elements: u64,
 }
 
-fn resolve(ns: ResolveResult<'_>) -> Result<String, XmlErrorKind> {
+fn resolve<'a>(ns: &ResolveResult<'a>) -> Result<&'a str, XmlErrorKind> {
     match ns {
-        ResolveResult::Bound(n) => Ok(n.0.to_owned()),
-        ResolveResult::Unbound => Ok(String::new()),
-        ResolveResult::Unknown(p) => Err(XmlErrorKind::UnboundPrefix(p)),
+        ResolveResult::Bound(n) => Ok(n.0),
+        ResolveResult::Unbound => Ok(""),
+        ResolveResult::Unknown(p) => Err(XmlErrorKind::UnboundPrefix(p.clone())),
     }
 }
 
@@ -128,8 +168,10 @@ impl<'o> Validator<'o> {
         Self {
             options,
             steps: Vec::new(),
-            roots: Vec::new(),
+            depth: 0,
+            roots: Counters::default(),
             names: Vec::new(),
+            spare_texts: Vec::new(),
             part: None,
             parts: Vec::new(),
             root_names: Vec::new(),
@@ -140,7 +182,7 @@ impl<'o> Validator<'o> {
 
     fn path(&self) -> String {
         let mut out = String::new();
-        for s in &self.steps {
+        for s in self.steps.iter().take(self.depth) {
             out.push('/');
             out.push_str(&s.name);
             if s.show_index || s.index > 1 {
@@ -175,6 +217,7 @@ impl<'o> Validator<'o> {
         reader.config_mut().check_end_names = true;
         let limits = self.options.limits;
         let mut buf = Vec::new();
+        let mut ns_buf = String::new();
         loop {
             buf.clear();
             let offset = reader.buffer_position();
@@ -188,7 +231,10 @@ impl<'o> Validator<'o> {
             match event {
                 Event::Start(ref e) | Event::Empty(ref e) => {
                     let empty = matches!(event, Event::Empty(_));
-                    let ns = resolve(ns).map_err(|k| self.xml_error(offset, k))?;
+                    let resolved = resolve(&ns).map_err(|k| self.xml_error(offset, k))?;
+                    ns_buf.clear();
+                    ns_buf.push_str(resolved);
+                    let ns = ns_buf.as_str();
                     self.elements += 1;
                     if self.elements > limits.elements_max {
                         return Err(self.xml_error(
@@ -196,10 +242,11 @@ impl<'o> Validator<'o> {
                             XmlErrorKind::TooManyElements(limits.elements_max),
                         ));
                     }
-                    if self.steps.len() >= limits.depth_max {
+                    if self.depth >= limits.depth_max {
                         return Err(self.xml_error(offset, XmlErrorKind::TooDeep(limits.depth_max)));
                     }
-                    let local = e.local_name().as_ref().to_owned();
+                    let local_name = e.local_name();
+                    let local: &str = local_name.as_ref();
                     let mut attrs: Vec<(String, String, String)> = Vec::new();
                     for a in e.attributes() {
                         let a = a.map_err(|err| {
@@ -216,7 +263,9 @@ impl<'o> Validator<'o> {
                             continue;
                         }
                         let (ans, alocal) = reader.resolver().resolve_attribute(a.key);
-                        let ans = resolve(ans).map_err(|k| self.xml_error(offset, k))?;
+                        let ans = resolve(&ans)
+                            .map_err(|k| self.xml_error(offset, k))?
+                            .to_owned();
                         let value = a
                             .normalized_value(quick_xml::XmlVersion::Implicit1_0)
                             .map_err(|err| {
@@ -224,7 +273,7 @@ impl<'o> Validator<'o> {
                             })?;
                         attrs.push((ans, alocal.as_ref().to_owned(), value.into_owned()));
                     }
-                    self.start(offset, &ns, local, &attrs)?;
+                    self.start(offset, ns, local, &attrs)?;
                     if empty {
                         self.end(offset);
                     }
@@ -257,7 +306,7 @@ impl<'o> Validator<'o> {
                 Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
             }
         }
-        if !self.steps.is_empty() {
+        if self.depth > 0 {
             return Err(self.xml_error(reader.buffer_position(), XmlErrorKind::Truncated));
         }
         if self.root_names.is_empty() {
@@ -290,38 +339,55 @@ impl<'o> Validator<'o> {
         })
     }
 
-    fn push_step(&mut self, local: String, show_index: bool) {
-        let counters = match self.steps.last_mut() {
+    fn push_step(&mut self, local: &str, show_index: bool) {
+        let counters = match self
+            .depth
+            .checked_sub(1)
+            .and_then(|i| self.steps.get_mut(i))
+        {
             Some(parent) => &mut parent.children,
             None => &mut self.roots,
         };
-        let index = match counters.iter_mut().find(|(n, _)| *n == local) {
-            Some((_, c)) => {
-                *c += 1;
-                *c
+        let index = counters.bump(local);
+        match (
+            self.steps.get_mut(self.depth),
+            self.names.get_mut(self.depth),
+        ) {
+            (Some(step), Some(name)) => {
+                step.name.clear();
+                step.name.push_str(local);
+                step.index = index;
+                step.show_index = show_index;
+                step.children.clear();
+                name.clear();
+                name.push_str(local);
             }
-            None => {
-                counters.push((local.clone(), 1));
-                1
+            _ => {
+                self.steps.push(Step0 {
+                    name: local.to_owned(),
+                    index,
+                    show_index,
+                    children: Counters::default(),
+                });
+                self.names.push(local.to_owned());
             }
-        };
-        self.steps.push(Step0 {
-            name: local,
-            index,
-            show_index,
-            children: Vec::new(),
-        });
+        }
+        self.depth += 1;
+    }
+
+    fn pop_step(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
     }
 
     fn start(
         &mut self,
         offset: u64,
         ns: &str,
-        local: String,
+        local: &str,
         attrs: &[(String, String, String)],
     ) -> Result<(), Error> {
-        if self.steps.is_empty() {
-            self.root_names.push(local.clone());
+        if self.depth == 0 {
+            self.root_names.push(local.to_owned());
         }
         let Some(part) = self.part.as_mut() else {
             return self.start_outside(offset, ns, local, attrs);
@@ -334,10 +400,7 @@ impl<'o> Validator<'o> {
             Some(frame) => match frame.ty.map(|t| part.schema.types.get(t as usize)) {
                 None | Some(None) => (None, false),
                 Some(Some(Type::Elements(slots))) => {
-                    match frame
-                        .matcher
-                        .step(slots, &part.schema.namespace, ns, &local)
-                    {
+                    match frame.matcher.step(slots, &part.schema.namespace, ns, local) {
                         Step::Element {
                             ty,
                             repeats,
@@ -376,8 +439,7 @@ impl<'o> Validator<'o> {
         for f in pending {
             self.violate(offset, f.rule, f.message);
         }
-        self.push_step(local.clone(), show_index);
-        self.names.push(local);
+        self.push_step(local, show_index);
         if let Some((rule, message)) = violation {
             self.violate(offset, rule, message);
         }
@@ -391,17 +453,18 @@ impl<'o> Validator<'o> {
         let Some(part) = self.part.as_mut() else {
             return Ok(());
         };
+        let text = self.spare_texts.pop().unwrap_or_default();
         part.frames.push(Frame {
             ty,
             matcher: Matcher::default(),
-            text: String::new(),
+            text,
             ccy,
             text_reported: false,
             offset,
         });
         if ty.is_some() {
-            part.observer
-                .start(self.names.get(part.depth..).unwrap_or_default());
+            let names = self.names.get(part.depth..self.depth).unwrap_or_default();
+            part.observer.start(names);
         }
         Ok(())
     }
@@ -453,13 +516,12 @@ impl<'o> Validator<'o> {
         &mut self,
         offset: u64,
         ns: &str,
-        local: String,
+        local: &str,
         attrs: &[(String, String, String)],
     ) -> Result<(), Error> {
         let is_iso_part =
             ns.starts_with(ISO_NAMESPACE_PREFIX) && (local == "Document" || local == "AppHdr");
-        self.push_step(local.clone(), false);
-        self.names.push(local.clone());
+        self.push_step(local, false);
         if !is_iso_part {
             return Ok(());
         }
@@ -486,7 +548,7 @@ impl<'o> Validator<'o> {
             path: self.path(),
         });
         let root_ok = compiled.root == local;
-        let depth = self.steps.len() - 1;
+        let depth = self.depth.saturating_sub(1);
         self.part = Some(ActivePart {
             schema: compiled,
             depth,
@@ -523,7 +585,7 @@ impl<'o> Validator<'o> {
                 offset,
             });
             p.observer
-                .start(self.names.get(depth..).unwrap_or_default());
+                .start(self.names.get(depth..self.depth).unwrap_or_default());
         }
         Ok(())
     }
@@ -588,13 +650,17 @@ impl<'o> Validator<'o> {
                         }
                         None => {}
                     }
-                    let rel = self.names.get(part.depth..).unwrap_or_default();
+                    let rel = self.names.get(part.depth..self.depth).unwrap_or_default();
                     part.observer
                         .end(rel, &frame.text, frame.ccy.as_deref(), &mut problems);
                 }
+                let frame_offset = frame.offset;
+                let mut text = frame.text;
+                text.clear();
+                self.spare_texts.push(text);
                 for p in problems {
                     let o = if p.rule.starts_with("XSD-") && !p.rule.starts_with("XSD-MISSING") {
-                        frame.offset
+                        frame_offset
                     } else {
                         offset
                     };
@@ -606,7 +672,6 @@ impl<'o> Validator<'o> {
         if closing_part {
             self.part = None;
         }
-        self.steps.pop();
-        self.names.pop();
+        self.pop_step();
     }
 }
