@@ -66,6 +66,12 @@ pub struct Business {
     originals: Vec<(usize, bool)>,
 }
 
+/// Sums never panic on hostile input: past `Decimal::MAX` they saturate (and then disagree with
+/// any declared total, which is reported).
+fn add(a: Decimal, b: Decimal) -> Decimal {
+    a.saturating_add(b)
+}
+
 fn signed(amount: Decimal, credit: Option<bool>) -> Decimal {
     if credit == Some(false) {
         -amount
@@ -313,7 +319,7 @@ impl Business {
                     && below.iter().zip(g.amount).all(|(a, b)| a == b)
                     && let Some(a) = amount
                 {
-                    g.sum += a;
+                    g.sum = add(g.sum, a);
                 }
             }
         }
@@ -410,10 +416,10 @@ impl Business {
                 if let (Some(a), true) = (st.item_amount, st.item_booked) {
                     st.entries += 1;
                     if st.item_credit == Some(false) {
-                        st.debits += a;
+                        st.debits = add(st.debits, a);
                         st.debit_count += 1;
                     } else {
-                        st.credits += a;
+                        st.credits = add(st.credits, a);
                         st.credit_count += 1;
                     }
                 }
@@ -430,7 +436,7 @@ impl Business {
                 let st = self.statements.pop().unwrap_or_default();
                 let _ = name;
                 if let (Some(open), Some(close)) = (st.opening, st.closing) {
-                    let expected = open + st.credits - st.debits;
+                    let expected = add(open, st.credits).saturating_sub(st.debits);
                     if expected != close {
                         out.push(Finding::new(
                             "STMT-BALANCE",

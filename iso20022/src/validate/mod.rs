@@ -675,3 +675,6 @@ impl<'o> Validator<'o> {
         self.pop_step();
     }
 }
+
+#[cfg(test)]
+mod tests;
