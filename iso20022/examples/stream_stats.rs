@@ -34,8 +34,16 @@ fn main() -> ExitCode {
     let secs = started.elapsed().as_secs_f64();
     let mb = bytes as f64 / 1_000_000.0;
     println!("{summary}");
-    println!("{} {mb:.1} MB in {secs:.2} s: {:.1} MB/s", if bare { "bare" } else { "typed" }, mb / secs);
-    if ok { ExitCode::SUCCESS } else { ExitCode::from(3) }
+    println!(
+        "{} {mb:.1} MB in {secs:.2} s: {:.1} MB/s",
+        if bare { "bare" } else { "typed" },
+        mb / secs
+    );
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(3)
+    }
 }
 
 fn bare_loop(input: BufReader<File>) -> (u64, String, bool) {
@@ -50,7 +58,11 @@ fn bare_loop(input: BufReader<File>) -> (u64, String, bool) {
         }
         buf.clear();
     }
-    (reader.buffer_position(), format!("{events} XML events"), true)
+    (
+        reader.buffer_position(),
+        format!("{events} XML events"),
+        true,
+    )
 }
 
 fn typed(input: BufReader<File>) -> (u64, String, bool) {
@@ -77,7 +89,10 @@ fn typed(input: BufReader<File>) -> (u64, String, bool) {
     }
     let shown: Vec<&String> = verdicts.iter().take(5).collect();
     let more = verdicts.len().saturating_sub(5);
-    let mut summary = format!("{entries} entries, {details} transaction details, {} statements", verdicts.len());
+    let mut summary = format!(
+        "{entries} entries, {details} transaction details, {} statements",
+        verdicts.len()
+    );
     for v in shown {
         summary.push_str("\n  ");
         summary.push_str(v);

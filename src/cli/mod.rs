@@ -71,14 +71,19 @@ pub(crate) fn is_refused_input(err: &anyhow::Error) -> bool {
 pub(crate) fn parse_hex(text: &str) -> anyhow::Result<Vec<u8>> {
     let digits: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
     if digits.len() % 2 != 0 {
-        return Err(refused(format!("hex input has an odd number of digits ({})", digits.len())));
+        return Err(refused(format!(
+            "hex input has an odd number of digits ({})",
+            digits.len()
+        )));
     }
     let nibble = |i: usize, b: u8| -> anyhow::Result<u8> {
         match b {
             b'0'..=b'9' => Ok(b - b'0'),
             b'a'..=b'f' => Ok(b - b'a' + 10),
             b'A'..=b'F' => Ok(b - b'A' + 10),
-            _ => Err(refused(format!("hex input: character {i} is not a hex digit"))),
+            _ => Err(refused(format!(
+                "hex input: character {i} is not a hex digit"
+            ))),
         }
     };
     digits

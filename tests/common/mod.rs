@@ -20,7 +20,11 @@ pub fn conformance() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join("..").join("shared"));
     let dir = shared.join("conformance");
-    assert!(dir.is_dir(), "conformance data not found at {} (set CLEARWAY_SHARED)", dir.display());
+    assert!(
+        dir.is_dir(),
+        "conformance data not found at {} (set CLEARWAY_SHARED)",
+        dir.display()
+    );
     dir
 }
 

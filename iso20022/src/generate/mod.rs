@@ -59,7 +59,11 @@ struct Plan {
 impl Plan {
     fn draw(rng: &mut SplitMix64) -> Plan {
         let credit = rng.below(100) < 55;
-        let count = if rng.below(100) < 8 { 2 + rng.below(MAX_BATCH as u64 - 1) as usize } else { 1 };
+        let count = if rng.below(100) < 8 {
+            2 + rng.below(MAX_BATCH as u64 - 1) as usize
+        } else {
+            1
+        };
         let mut amounts = [0i64; MAX_BATCH];
         for a in amounts.iter_mut().take(count) {
             // Mostly small payments, now and then a large one: 0.01 to 50,000.00 EUR.
@@ -70,7 +74,11 @@ impl Plan {
             };
             *a = i64::try_from(cents).unwrap_or(1);
         }
-        Plan { credit, amounts, count }
+        Plan {
+            credit,
+            amounts,
+            count,
+        }
     }
 
     fn total(&self) -> i64 {
@@ -95,7 +103,11 @@ pub fn write_camt053<W: Write>(options: &Camt053Options, out: &mut W) -> io::Res
          <MsgPgntn><PgNb>1</PgNb><LastPgInd>true</LastPgInd></MsgPgntn>\n</GrpHdr>\n",
         head.next_u64()
     )?;
-    let mut generated = Generated { entries: 0, transactions: 0, statements: 0 };
+    let mut generated = Generated {
+        entries: 0,
+        transactions: 0,
+        statements: 0,
+    };
     for s in 0..accounts {
         let n = entries_of(options, s);
         // Pass 1: the totals the statement states before its entries.
@@ -114,7 +126,10 @@ pub fn write_camt053<W: Write>(options: &Camt053Options, out: &mut W) -> io::Res
         let opening = i64::try_from(acct.below(200_000_000)).unwrap_or(0) - 20_000_000;
         let closing = opening + credits - debits;
         let iban = iban(&mut acct);
-        let owner = NAMES.get(acct.below(NAMES.len() as u64) as usize).copied().unwrap_or("Owner");
+        let owner = NAMES
+            .get(acct.below(NAMES.len() as u64) as usize)
+            .copied()
+            .unwrap_or("Owner");
         write!(
             out,
             "<Stmt>\n<Id>STMT-{s:05}-20261124</Id>\n<ElctrncSeqNb>{}</ElctrncSeqNb>\n\
@@ -140,7 +155,10 @@ pub fn write_camt053<W: Write>(options: &Camt053Options, out: &mut W) -> io::Res
             money(credits),
             money(debits),
         )?;
-        let own = Own { name: owner, iban: &iban };
+        let own = Own {
+            name: owner,
+            iban: &iban,
+        };
         // Pass 2: the entries, drawn again from the same streams.
         for i in 0..n {
             let mut rng = entry_rng(options.seed, s, i);
@@ -165,10 +183,10 @@ fn cd(signed: i64) -> &'static str {
 }
 
 fn balance<W: Write>(out: &mut W, code: &str, signed: i64, date: &str) -> io::Result<()> {
-    write!(
+    writeln!(
         out,
         "<Bal><Tp><CdOrPrtry><Cd>{code}</Cd></CdOrPrtry></Tp><Amt Ccy=\"{CCY}\">{}</Amt>\
-         <CdtDbtInd>{}</CdtDbtInd><Dt><Dt>{date}</Dt></Dt></Bal>\n",
+         <CdtDbtInd>{}</CdtDbtInd><Dt><Dt>{date}</Dt></Dt></Bal>",
         money(signed.abs()),
         cd(signed)
     )
@@ -201,10 +219,10 @@ fn write_entry<W: Write>(
         money(plan.total())
     )?;
     if plan.count > 1 {
-        write!(
+        writeln!(
             out,
             "<Btch><PmtInfId>PMTINF-{:012X}</PmtInfId><NbOfTxs>{}</NbOfTxs>\
-             <TtlAmt Ccy=\"{CCY}\">{}</TtlAmt><CdtDbtInd>{dir}</CdtDbtInd></Btch>\n",
+             <TtlAmt Ccy=\"{CCY}\">{}</TtlAmt><CdtDbtInd>{dir}</CdtDbtInd></Btch>",
             rng.next_u64() >> 16,
             plan.count,
             money(plan.total())
@@ -224,19 +242,39 @@ fn write_entry<W: Write>(
         )?;
         // The counterparty is the debtor of a credit and the creditor of a debit; the account
         // owner is the other side.
-        let (town, country) = TOWNS.get(rng.below(TOWNS.len() as u64) as usize).copied().unwrap_or(("Berlin", "DE"));
+        let (town, country) = TOWNS
+            .get(rng.below(TOWNS.len() as u64) as usize)
+            .copied()
+            .unwrap_or(("Berlin", "DE"));
         let them = format!(
             "<Pty><Nm>{name}</Nm><PstlAdr><StrtNm>{} Street</StrtNm><BldgNb>{}</BldgNb><PstCd>{}</PstCd>\
              <TwnNm>{town}</TwnNm><Ctry>{country}</Ctry></PstlAdr></Pty>",
-            STREETS.get(rng.below(STREETS.len() as u64) as usize).copied().unwrap_or("Main"),
+            STREETS
+                .get(rng.below(STREETS.len() as u64) as usize)
+                .copied()
+                .unwrap_or("Main"),
             1 + rng.below(200),
             10_000 + rng.below(89_999),
         );
         let us = format!("<Pty><Nm>{}</Nm></Pty>", own.name);
         let (dbtr, dbtr_iban, dbtr_bic, cdtr, cdtr_iban, cdtr_bic) = if plan.credit {
-            (them.as_str(), party_iban.as_str(), bic, us.as_str(), own.iban, OWN_BIC)
+            (
+                them.as_str(),
+                party_iban.as_str(),
+                bic,
+                us.as_str(),
+                own.iban,
+                OWN_BIC,
+            )
         } else {
-            (us.as_str(), own.iban, OWN_BIC, them.as_str(), party_iban.as_str(), bic)
+            (
+                us.as_str(),
+                own.iban,
+                OWN_BIC,
+                them.as_str(),
+                party_iban.as_str(),
+                bic,
+            )
         };
         write!(
             out,
@@ -246,7 +284,10 @@ fn write_entry<W: Write>(
              <CdtrAgt><FinInstnId><BICFI>{cdtr_bic}</BICFI></FinInstnId></CdtrAgt></RltdAgts>\n\
              <Purp><Cd>{}</Cd></Purp>\n\
              <RmtInf><Ustrd>Invoice {} of 2026-11-{:02}, customer {}</Ustrd></RmtInf>\n</TxDtls>\n",
-            PURPOSES.get(rng.below(PURPOSES.len() as u64) as usize).copied().unwrap_or("SUPP"),
+            PURPOSES
+                .get(rng.below(PURPOSES.len() as u64) as usize)
+                .copied()
+                .unwrap_or("SUPP"),
             100_000 + rng.below(900_000),
             1 + rng.below(24),
             rng.below(1_000_000),
@@ -255,7 +296,11 @@ fn write_entry<W: Write>(
     write!(
         out,
         "</NtryDtls>\n<AddtlNtryInf>{} {} {}</AddtlNtryInf>\n</Ntry>\n",
-        if plan.credit { "SEPA CREDIT TRANSFER FROM" } else { "SEPA CREDIT TRANSFER TO" },
+        if plan.credit {
+            "SEPA CREDIT TRANSFER FROM"
+        } else {
+            "SEPA CREDIT TRANSFER TO"
+        },
         if plan.count > 1 { "BATCH" } else { "SINGLE" },
         svcr_ref
     )?;
@@ -283,9 +328,13 @@ const TOWNS: &[(&str, &str)] = &[
     ("Tampere", "FI"),
 ];
 
-const STREETS: &[&str] = &["Harbour", "Station", "Market", "Church", "Mill", "Park", "Bridge", "King"];
+const STREETS: &[&str] = &[
+    "Harbour", "Station", "Market", "Church", "Mill", "Park", "Bridge", "King",
+];
 
-const PURPOSES: &[&str] = &["SUPP", "SALA", "GDDS", "SCVE", "RENT", "TAXS", "TRAD", "INTC"];
+const PURPOSES: &[&str] = &[
+    "SUPP", "SALA", "GDDS", "SCVE", "RENT", "TAXS", "TRAD", "INTC",
+];
 
 const NAMES: &[&str] = &[
     "Muller Maschinenbau GmbH",
@@ -320,13 +369,20 @@ const BICS: &[&str] = &[
 fn counterparty(rng: &mut SplitMix64) -> (&'static str, String, &'static str) {
     let i = rng.below(NAMES.len() as u64) as usize;
     let name = NAMES.get(i).copied().unwrap_or("Counterparty");
-    let bic = BICS.get(rng.below(BICS.len() as u64) as usize).copied().unwrap_or("CLRWDEFFXXX");
+    let bic = BICS
+        .get(rng.below(BICS.len() as u64) as usize)
+        .copied()
+        .unwrap_or("CLRWDEFFXXX");
     (name, iban(rng), bic)
 }
 
 /// A German IBAN with correct ISO 7064 check digits: `DEkk` + 8-digit bank code + 10-digit account.
 fn iban(rng: &mut SplitMix64) -> String {
-    let bban = format!("{:08}{:010}", 10_000_000 + rng.below(89_999_999), rng.below(10_000_000_000));
+    let bban = format!(
+        "{:08}{:010}",
+        10_000_000 + rng.below(89_999_999),
+        rng.below(10_000_000_000)
+    );
     // Check digits: 98 - (bban + "DE00" as digits, D=13 E=14) mod 97.
     let mut rem = 0u64;
     for b in bban.bytes().chain(*b"131400") {
@@ -363,7 +419,11 @@ mod tests {
             let mut rem = 0u64;
             for c in moved.chars() {
                 let v = c.to_digit(36).map(u64::from).unwrap_or(0);
-                rem = if v >= 10 { (rem * 100 + v) % 97 } else { (rem * 10 + v) % 97 };
+                rem = if v >= 10 {
+                    (rem * 100 + v) % 97
+                } else {
+                    (rem * 10 + v) % 97
+                };
             }
             assert_eq!(rem, 1, "{iban}");
             assert_eq!(iban.len(), 22);
@@ -383,7 +443,14 @@ mod tests {
 
     #[test]
     fn entries_are_spread_over_accounts() {
-        let o = Camt053Options { entries: 10, accounts: 3, seed: 0 };
-        assert_eq!((0..3).map(|s| entries_of(&o, s)).collect::<Vec<_>>(), vec![4, 3, 3]);
+        let o = Camt053Options {
+            entries: 10,
+            accounts: 3,
+            seed: 0,
+        };
+        assert_eq!(
+            (0..3).map(|s| entries_of(&o, s)).collect::<Vec<_>>(),
+            vec![4, 3, 3]
+        );
     }
 }

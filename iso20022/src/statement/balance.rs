@@ -35,7 +35,10 @@ pub fn signed(amount: Decimal, credit_debit: CreditDebit) -> Decimal {
 impl BalanceTally {
     /// A tally for the statement (or notification) with this `Id`.
     pub fn new(statement_id: impl Into<String>) -> BalanceTally {
-        BalanceTally { statement_id: statement_id.into(), ..BalanceTally::default() }
+        BalanceTally {
+            statement_id: statement_id.into(),
+            ..BalanceTally::default()
+        }
     }
 
     /// Records a balance; OPBD is the opening balance, PRCD stands in for it when OPBD is absent,
@@ -91,31 +94,64 @@ impl BalanceTally {
             (Some((opening_kind, opening)), Some(closing)) => {
                 let expected = opening + self.booked_credits - self.booked_debits;
                 if expected != closing {
-                    violations.push(Violation::ClosingBalance { expected, stated: closing });
+                    violations.push(Violation::ClosingBalance {
+                        expected,
+                        stated: closing,
+                    });
                 }
-                BalanceRule::Checked { opening_kind, opening, closing }
+                BalanceRule::Checked {
+                    opening_kind,
+                    opening,
+                    closing,
+                }
             }
-            (None, _) => BalanceRule::NotApplicable { missing: "OPBD or PRCD" },
+            (None, _) => BalanceRule::NotApplicable {
+                missing: "OPBD or PRCD",
+            },
             (Some(_), None) => BalanceRule::NotApplicable { missing: "CLBD" },
         };
         if let Some(s) = &self.summary {
             let mut count = |field: &'static str, stated: Option<u64>, counted: u64| {
                 if let Some(stated) = stated.filter(|s| *s != counted) {
-                    violations.push(Violation::SummaryCount { field, stated, counted });
+                    violations.push(Violation::SummaryCount {
+                        field,
+                        stated,
+                        counted,
+                    });
                 }
             };
             count("TtlNtries/NbOfNtries", s.total_entries, self.entries);
-            count("TtlCdtNtries/NbOfNtries", s.credit_entries, self.credit_entries);
-            count("TtlDbtNtries/NbOfNtries", s.debit_entries, self.debit_entries);
+            count(
+                "TtlCdtNtries/NbOfNtries",
+                s.credit_entries,
+                self.credit_entries,
+            );
+            count(
+                "TtlDbtNtries/NbOfNtries",
+                s.debit_entries,
+                self.debit_entries,
+            );
             let mut sum = |field: &'static str, stated: Option<Decimal>, counted: Decimal| {
                 if let Some(stated) = stated.filter(|s| *s != counted) {
-                    violations.push(Violation::SummarySum { field, stated, counted });
+                    violations.push(Violation::SummarySum {
+                        field,
+                        stated,
+                        counted,
+                    });
                 }
             };
-            sum("TtlNtries/Sum", s.total_sum, self.credit_sum + self.debit_sum);
+            sum(
+                "TtlNtries/Sum",
+                s.total_sum,
+                self.credit_sum + self.debit_sum,
+            );
             sum("TtlCdtNtries/Sum", s.credit_sum, self.credit_sum);
             sum("TtlDbtNtries/Sum", s.debit_sum, self.debit_sum);
-            sum("TtlNtries/TtlNetNtry", s.net, self.credit_sum - self.debit_sum);
+            sum(
+                "TtlNtries/TtlNetNtry",
+                s.net,
+                self.credit_sum - self.debit_sum,
+            );
         }
         BalanceCheck {
             statement_id: self.statement_id.clone(),
@@ -173,15 +209,29 @@ impl BalanceCheck {
 
 impl fmt::Display for BalanceCheck {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let verdict = if self.passed() { "balanced" } else { "NOT balanced" };
-        write!(f, "statement {}: {verdict}, {} entries", self.statement_id, self.entries)?;
+        let verdict = if self.passed() {
+            "balanced"
+        } else {
+            "NOT balanced"
+        };
+        write!(
+            f,
+            "statement {}: {verdict}, {} entries",
+            self.statement_id, self.entries
+        )?;
         match &self.rule {
-            BalanceRule::Checked { opening_kind, opening, closing } => write!(
+            BalanceRule::Checked {
+                opening_kind,
+                opening,
+                closing,
+            } => write!(
                 f,
                 " ({opening_kind} {opening} + {} - {} vs CLBD {closing})",
                 self.booked_credits, self.booked_debits
             )?,
-            BalanceRule::NotApplicable { missing } => write!(f, " (no {missing}: rule not applied)")?,
+            BalanceRule::NotApplicable { missing } => {
+                write!(f, " (no {missing}: rule not applied)")?
+            }
         }
         for v in &self.violations {
             write!(f, "; {v}")?;
@@ -228,11 +278,25 @@ impl fmt::Display for Violation {
                 f,
                 "closing booked balance {stated} but opening + credits - debits = {expected}"
             ),
-            Violation::SummaryCount { field, stated, counted } => {
-                write!(f, "TxsSummry/{field} says {stated} but {counted} entries counted")
+            Violation::SummaryCount {
+                field,
+                stated,
+                counted,
+            } => {
+                write!(
+                    f,
+                    "TxsSummry/{field} says {stated} but {counted} entries counted"
+                )
             }
-            Violation::SummarySum { field, stated, counted } => {
-                write!(f, "TxsSummry/{field} says {stated} but the entries sum to {counted}")
+            Violation::SummarySum {
+                field,
+                stated,
+                counted,
+            } => {
+                write!(
+                    f,
+                    "TxsSummry/{field} says {stated} but the entries sum to {counted}"
+                )
             }
         }
     }
@@ -257,8 +321,16 @@ mod tests {
     fn negative_opening_is_dbit() {
         let mut t = BalanceTally::new("S1");
         t.balance(&bal(BalanceKind::Opbd, 1000, CreditDebit::Debit)); // -10.00
-        t.entry(Decimal::new(2500, 2), CreditDebit::Credit, &EntryStatus::Booked);
-        t.entry(Decimal::new(99, 2), CreditDebit::Debit, &EntryStatus::Pending); // not booked
+        t.entry(
+            Decimal::new(2500, 2),
+            CreditDebit::Credit,
+            &EntryStatus::Booked,
+        );
+        t.entry(
+            Decimal::new(99, 2),
+            CreditDebit::Debit,
+            &EntryStatus::Pending,
+        ); // not booked
         t.balance(&bal(BalanceKind::Clbd, 1500, CreditDebit::Credit)); // +15.00
         let check = t.finish();
         assert!(check.passed(), "{check}");
@@ -269,7 +341,11 @@ mod tests {
     fn wrong_sign_of_closing_is_a_violation() {
         let mut t = BalanceTally::new("S2");
         t.balance(&bal(BalanceKind::Opbd, 1815, CreditDebit::Credit));
-        t.entry(Decimal::new(885, 2), CreditDebit::Credit, &EntryStatus::Booked);
+        t.entry(
+            Decimal::new(885, 2),
+            CreditDebit::Credit,
+            &EntryStatus::Booked,
+        );
         t.balance(&bal(BalanceKind::Clbd, 2700, CreditDebit::Debit));
         let check = t.finish();
         assert_eq!(
@@ -285,13 +361,25 @@ mod tests {
     fn prcd_stands_in_for_opbd_and_summary_is_checked() {
         let mut t = BalanceTally::new("S3");
         t.balance(&bal(BalanceKind::Prcd, 100, CreditDebit::Credit));
-        t.entry(Decimal::new(50, 2), CreditDebit::Debit, &EntryStatus::Booked);
+        t.entry(
+            Decimal::new(50, 2),
+            CreditDebit::Debit,
+            &EntryStatus::Booked,
+        );
         t.balance(&bal(BalanceKind::Clbd, 50, CreditDebit::Credit));
-        t.summary(TxsSummary { total_entries: Some(2), debit_sum: Some(Decimal::new(50, 2)), ..TxsSummary::default() });
+        t.summary(TxsSummary {
+            total_entries: Some(2),
+            debit_sum: Some(Decimal::new(50, 2)),
+            ..TxsSummary::default()
+        });
         let check = t.finish();
         assert_eq!(
             check.violations,
-            vec![Violation::SummaryCount { field: "TtlNtries/NbOfNtries", stated: 2, counted: 1 }]
+            vec![Violation::SummaryCount {
+                field: "TtlNtries/NbOfNtries",
+                stated: 2,
+                counted: 1
+            }]
         );
     }
 
@@ -301,6 +389,11 @@ mod tests {
         t.entry(Decimal::ONE, CreditDebit::Credit, &EntryStatus::Booked);
         let check = t.finish();
         assert!(check.passed());
-        assert_eq!(check.rule, BalanceRule::NotApplicable { missing: "OPBD or PRCD" });
+        assert_eq!(
+            check.rule,
+            BalanceRule::NotApplicable {
+                missing: "OPBD or PRCD"
+            }
+        );
     }
 }

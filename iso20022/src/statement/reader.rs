@@ -77,9 +77,18 @@ impl<R: BufRead> StatementReader<R> {
         self.xml.buffer_position()
     }
 
+    /// The open elements as text for an error; `(document)` outside every element.
+    fn path_text(&self) -> String {
+        if self.path.is_empty() {
+            "(document)".to_owned()
+        } else {
+            String::from_utf8_lossy(&self.path).into_owned()
+        }
+    }
+
     fn error(&self, kind: ErrorKind) -> Error {
         Error::Content {
-            path: String::from_utf8_lossy(&self.path).into_owned(),
+            path: self.path_text(),
             offset: self.xml.buffer_position(),
             kind,
         }
@@ -107,12 +116,13 @@ impl<R: BufRead> StatementReader<R> {
     fn read_one(&mut self, buf: &mut Vec<u8>) -> Result<bool, Error> {
         let (camt_ns, event) = match self.xml.read_resolved_event_into(buf) {
             Ok((ns, event)) => {
-                let camt = matches!(&ns, ResolveResult::Bound(n) if n.as_ref().starts_with(CAMT_NS));
+                let camt =
+                    matches!(&ns, ResolveResult::Bound(n) if n.as_ref().starts_with(CAMT_NS));
                 (camt, event)
             }
             Err(source) => {
                 return Err(Error::Xml {
-                    path: String::from_utf8_lossy(&self.path).into_owned(),
+                    path: self.path_text(),
                     offset: self.xml.error_position(),
                     source,
                 });
@@ -163,7 +173,11 @@ impl<R: BufRead> StatementReader<R> {
         let depth = self.marks.len();
         if let Some((_, base)) = self.stmt {
             let rel = self.path.get(base..).unwrap_or_default();
-            let ccy = if local == b"Amt" { amount_currency(e) } else { Ok(None) };
+            let ccy = if local == b"Amt" {
+                amount_currency(e)
+            } else {
+                Ok(None)
+            };
             let ccy = ccy.map_err(|kind| self.error(kind))?;
             self.st.start(rel, ccy, &mut self.pending);
         } else if let Some(root) = self.root_depth {
@@ -187,7 +201,8 @@ impl<R: BufRead> StatementReader<R> {
         match self.stmt {
             Some((stmt_depth, _)) if depth == stmt_depth => {
                 self.st.ensure_header(&mut self.pending);
-                self.pending.push_back(StatementEvent::StatementEnd(self.st.tally.finish()));
+                self.pending
+                    .push_back(StatementEvent::StatementEnd(self.st.tally.finish()));
                 self.stmt = None;
             }
             Some((_, base)) => {
@@ -457,7 +472,8 @@ impl StmtState {
                     batch: n.batch,
                     details: n.details,
                 };
-                self.tally.entry(entry.amount, entry.credit_debit, &entry.status);
+                self.tally
+                    .entry(entry.amount, entry.credit_debit, &entry.status);
                 out.push_back(StatementEvent::Entry(Box::new(entry)));
             }
             _ => {}
@@ -473,14 +489,15 @@ impl StmtState {
             b"Refs/UETR" => tx.uetr = some(text),
             b"Refs/InstrId" => tx.instr_id = some(text),
             b"Refs/AcctSvcrRef" => tx.acct_svcr_ref = some(text),
-            b"Amt" | b"AmtDtls/TxAmt/Amt" => {
-                if tx.amount.is_none() || rel == b"Amt" {
-                    tx.amount = Some(amount(text)?);
-                    tx.currency = self.amt_ccy;
-                }
+            // `Amt` wins; .001.02 has only `AmtDtls/TxAmt/Amt`.
+            b"Amt" | b"AmtDtls/TxAmt/Amt" if tx.amount.is_none() || rel == b"Amt" => {
+                tx.amount = Some(amount(text)?);
+                tx.currency = self.amt_ccy;
             }
             b"CdtDbtInd" => tx.credit_debit = Some(credit_debit(text)?),
-            b"RltdPties/Dbtr/Pty/Nm" | b"RltdPties/Dbtr/Nm" => party(&mut tx.debtor).name = some(text),
+            b"RltdPties/Dbtr/Pty/Nm" | b"RltdPties/Dbtr/Nm" => {
+                party(&mut tx.debtor).name = some(text)
+            }
             b"RltdPties/Cdtr/Pty/Nm" | b"RltdPties/Cdtr/Nm" => {
                 party(&mut tx.creditor).name = some(text);
             }

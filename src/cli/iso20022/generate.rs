@@ -36,8 +36,13 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
             args.message
         )));
     }
-    let options = Camt053Options { entries: args.entries, accounts: args.accounts, seed: args.seed };
-    let file = File::create(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    let options = Camt053Options {
+        entries: args.entries,
+        accounts: args.accounts,
+        seed: args.seed,
+    };
+    let file =
+        File::create(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
     let mut out = BufWriter::with_capacity(256 * 1024, file);
     let generated = write_camt053(&options, &mut out)
         .with_context(|| format!("writing {}", args.out.display()))?;

@@ -7,5 +7,7 @@ use crate::cli::Outcome;
 pub(crate) struct Args {}
 
 pub(crate) fn run(_args: Args) -> anyhow::Result<Outcome> {
-    Err(anyhow::anyhow!("clearway iso20022 validate is not built yet"))
+    Err(anyhow::anyhow!(
+        "clearway iso20022 validate is not built yet"
+    ))
 }
