@@ -32,7 +32,13 @@ pub fn mask_pan(pan: &str) -> String {
     chars
         .iter()
         .enumerate()
-        .map(|(i, c)| if i < head || i >= len - tail { *c } else { MASK_CHAR })
+        .map(|(i, c)| {
+            if i < head || i >= len - tail {
+                *c
+            } else {
+                MASK_CHAR
+            }
+        })
         .collect()
 }
 
@@ -50,7 +56,11 @@ pub fn mask_track(track: &str) -> String {
     out.push_str(lead);
     out.push_str(&mask_pan(pan));
     for c in rest.chars() {
-        out.push(if matches!(c, '=' | 'D' | 'd' | '^') { c } else { MASK_CHAR });
+        out.push(if matches!(c, '=' | 'D' | 'd' | '^') {
+            c
+        } else {
+            MASK_CHAR
+        });
     }
     // A separator inside the hidden part could still be 'D'/'d' from a name: harmless.
     out
@@ -59,7 +69,9 @@ pub fn mask_track(track: &str) -> String {
 /// The PAN part of track data: the digits before the first separator.
 pub fn track_pan(track: &str) -> &str {
     let (_, body) = split_track_lead(track);
-    let end = body.find(|c: char| !c.is_ascii_digit()).unwrap_or(body.len());
+    let end = body
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(body.len());
     body.get(..end).unwrap_or("")
 }
 
@@ -171,7 +183,10 @@ impl Masker {
     /// Adds a PAN (or any digit run to hide); runs shorter than [`PAN_DIGITS_MIN`] are ignored.
     pub fn add_pan(&mut self, pan: &str) {
         let pan = pan.trim();
-        if pan.len() >= PAN_DIGITS_MIN && pan.bytes().all(|b| b.is_ascii_digit()) && !self.secrets.iter().any(|s| s == pan) {
+        if pan.len() >= PAN_DIGITS_MIN
+            && pan.bytes().all(|b| b.is_ascii_digit())
+            && !self.secrets.iter().any(|s| s == pan)
+        {
             self.secrets.push(pan.to_owned());
             self.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
         }
@@ -220,10 +235,19 @@ mod tests {
 
     #[test]
     fn track_hides_everything_after_the_separator() {
-        assert_eq!(mask_track("4111111111111111=25121010000012300000"), "411111******1111=********************");
-        assert_eq!(mask_track("4111111111111111D2512101"), "411111******1111D*******");
+        assert_eq!(
+            mask_track("4111111111111111=25121010000012300000"),
+            "411111******1111=********************"
+        );
+        assert_eq!(
+            mask_track("4111111111111111D2512101"),
+            "411111******1111D*******"
+        );
         assert_eq!(track_pan("1234567890123456=1234"), "1234567890123456");
-        assert_eq!(track_pan("%B4111111111111111^DOE/J^2512"), "4111111111111111");
+        assert_eq!(
+            track_pan("%B4111111111111111^DOE/J^2512"),
+            "4111111111111111"
+        );
         assert!(!mask_track("%B4111111111111111^DOE/JOHN^2512101").contains("DOE"));
     }
 

@@ -29,7 +29,10 @@ fn bare(path: &Path) -> u64 {
     let mut buf = Vec::with_capacity(4096);
     let mut events = 0u64;
     loop {
-        match reader.read_resolved_event_into(&mut buf).expect("well-formed") {
+        match reader
+            .read_resolved_event_into(&mut buf)
+            .expect("well-formed")
+        {
             (_, Event::Eof) => break,
             _ => events += 1,
         }
@@ -56,7 +59,11 @@ fn typed(path: &Path) -> u64 {
 fn statement(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("camt053.xml");
-    let options = Camt053Options { entries: ENTRIES, accounts: 4, seed: 1 };
+    let options = Camt053Options {
+        entries: ENTRIES,
+        accounts: 4,
+        seed: 1,
+    };
     let mut out = BufWriter::new(File::create(&path).expect("create"));
     write_camt053(&options, &mut out).expect("generate");
     drop(out);
@@ -68,7 +75,9 @@ fn statement(c: &mut Criterion) {
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(8));
     group.bench_function("bare_nsreader", |b| b.iter(|| black_box(bare(&path))));
-    group.bench_function("typed_with_balance_check", |b| b.iter(|| black_box(typed(&path))));
+    group.bench_function("typed_with_balance_check", |b| {
+        b.iter(|| black_box(typed(&path)))
+    });
     group.finish();
 }
 

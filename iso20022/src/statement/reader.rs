@@ -22,7 +22,6 @@ use super::types::{
 
 /// Namespaces of camt.053 and camt.054, every version: `…camt.053.001.08`, `…camt.054.001.02`.
 const CAMT_NS: &str = "urn:iso:std:iso:20022:tech:xsd:camt.05";
-const TX_PREFIX: &[u8] = b"Ntry/NtryDtls/TxDtls/";
 
 /// Streams the statements of a camt.053 or camt.054 document as [`StatementEvent`]s.
 ///
@@ -35,6 +34,8 @@ pub struct StatementReader<R> {
     path: Vec<u8>,
     /// `path.len()` before each open element was pushed.
     marks: Vec<usize>,
+    /// What each open element inside a statement is (parallel to `marks` from the `Stmt` on).
+    slots: Vec<Slot>,
     /// Text of the innermost element (cleared at each start tag).
     text: String,
     kind: Option<MessageKind>,
@@ -57,6 +58,7 @@ impl<R: BufRead> StatementReader<R> {
             buf: Vec::with_capacity(4096),
             path: Vec::with_capacity(256),
             marks: Vec::with_capacity(32),
+            slots: Vec::with_capacity(32),
             text: String::with_capacity(256),
             kind: None,
             root_depth: None,
@@ -131,11 +133,11 @@ impl<R: BufRead> StatementReader<R> {
         match event {
             Event::Start(e) => self.start(&e, camt_ns)?,
             Event::End(_) => self.end()?,
-            Event::Text(t) if self.stmt.is_some() => self.text.push_str(&t),
-            Event::CData(t) if self.stmt.is_some() => {
+            Event::Text(t) if self.wants_text() => self.text.push_str(&t),
+            Event::CData(t) if self.wants_text() => {
                 self.text.push_str(&t.xml10_content());
             }
-            Event::GeneralRef(r) if self.stmt.is_some() => {
+            Event::GeneralRef(r) if self.wants_text() => {
                 if let Ok(Some(c)) = r.resolve_char_ref() {
                     self.text.push(c);
                 } else if let Some(s) = resolve_predefined_entity(&r) {
@@ -161,6 +163,11 @@ impl<R: BufRead> StatementReader<R> {
         Ok(true)
     }
 
+    /// Text matters only inside an element of a statement we read.
+    fn wants_text(&self) -> bool {
+        self.stmt.is_some() && !matches!(self.slots.last(), Some(Slot::Other) | None)
+    }
+
     fn start(&mut self, e: &BytesStart<'_>, camt_ns: bool) -> Result<(), Error> {
         let local = e.local_name();
         let local = local.as_ref().as_bytes();
@@ -171,19 +178,20 @@ impl<R: BufRead> StatementReader<R> {
         self.path.extend_from_slice(local);
         self.text.clear();
         let depth = self.marks.len();
-        if let Some((_, base)) = self.stmt {
-            let rel = self.path.get(base..).unwrap_or_default();
-            let ccy = if local == b"Amt" {
-                amount_currency(e)
-            } else {
-                Ok(None)
-            };
-            let ccy = ccy.map_err(|kind| self.error(kind))?;
-            self.st.start(rel, ccy, &mut self.pending);
+        if self.stmt.is_some() {
+            let parent = self.slots.last().copied().unwrap_or(Slot::Other);
+            let slot = parent.child(local);
+            self.slots.push(slot);
+            if slot.is_amount() {
+                self.st.amt_ccy = amount_currency(e).map_err(|kind| self.error(kind))?;
+            }
+            self.st.start(slot, &mut self.pending);
         } else if let Some(root) = self.root_depth {
             if depth == root + 1 && (local == b"Stmt" || local == b"Ntfctn") {
                 self.stmt = Some((depth, self.path.len() + 1));
                 self.st = StmtState::default();
+                self.slots.clear();
+                self.slots.push(Slot::Stmt);
             }
         } else if camt_ns && (local == b"BkToCstmrStmt" || local == b"BkToCstmrDbtCdtNtfctn") {
             self.kind = Some(if local == b"BkToCstmrStmt" {
@@ -204,11 +212,14 @@ impl<R: BufRead> StatementReader<R> {
                 self.pending
                     .push_back(StatementEvent::StatementEnd(self.st.tally.finish()));
                 self.stmt = None;
+                self.slots.clear();
             }
-            Some((_, base)) => {
-                let rel = self.path.get(base..).unwrap_or_default();
-                if let Err(kind) = self.st.end(rel, self.text.trim(), &mut self.pending) {
-                    return Err(self.error(kind));
+            Some(_) => {
+                let slot = self.slots.pop().unwrap_or(Slot::Other);
+                if slot != Slot::Other {
+                    if let Err(kind) = self.st.end(slot, self.text.trim(), &mut self.pending) {
+                        return Err(self.error(kind));
+                    }
                 }
             }
             None => {
@@ -340,56 +351,50 @@ impl StmtState {
         }
     }
 
-    fn start(&mut self, rel: &[u8], ccy: Option<Currency>, out: &mut VecDeque<StatementEvent>) {
-        match rel {
-            b"Bal" => {
+    fn start(&mut self, slot: Slot, out: &mut VecDeque<StatementEvent>) {
+        match slot {
+            Slot::Bal => {
                 self.ensure_header(out);
                 self.bal = BalanceBuilder::default();
             }
-            b"TxsSummry" => {
+            Slot::Sum => {
                 self.ensure_header(out);
                 self.summary = TxsSummary::default();
                 self.net = None;
             }
-            b"Ntry" => {
+            Slot::Ntry => {
                 self.ensure_header(out);
                 self.ntry = EntryBuilder::default();
             }
-            b"Ntry/NtryDtls/TxDtls" => self.tx = TxDetail::default(),
+            Slot::Tx => self.tx = TxDetail::default(),
             _ => {}
         }
-        self.amt_ccy = ccy;
     }
 
     fn end(
         &mut self,
-        rel: &[u8],
+        slot: Slot,
         text: &str,
         out: &mut VecDeque<StatementEvent>,
     ) -> Result<(), ErrorKind> {
-        if let Some(tx_rel) = rel.strip_prefix(TX_PREFIX) {
-            return self.end_tx(tx_rel, text);
-        }
         let date = || Some(IsoDate(text.to_owned()));
-        match rel {
-            b"Id" => self.header.id = text.to_owned(),
-            b"CreDtTm" => self.header.created = date(),
-            b"Acct/Id/IBAN" => self.header.account = Some(AccountId::Iban(text.to_owned())),
-            b"Acct/Id/Othr/Id" => self.header.account = Some(AccountId::Other(text.to_owned())),
-            b"Acct/Ccy" => {
+        match slot {
+            Slot::StmtId => self.header.id = text.to_owned(),
+            Slot::StmtCreated => self.header.created = date(),
+            Slot::AcctIban => self.header.account = Some(AccountId::Iban(text.to_owned())),
+            Slot::AcctOthrId => self.header.account = Some(AccountId::Other(text.to_owned())),
+            Slot::AcctCcy => {
                 self.header.currency = Some(Currency::parse(text).ok_or(ErrorKind::BadCurrency)?);
             }
             // Balances
-            b"Bal/Tp/CdOrPrtry/Cd" | b"Bal/Tp/CdOrPrtry/Prtry" => {
-                self.bal.kind = Some(BalanceKind::from_code(text));
-            }
-            b"Bal/Amt" => {
+            Slot::BalCode => self.bal.kind = Some(BalanceKind::from_code(text)),
+            Slot::BalAmt => {
                 self.bal.amount = Some(amount(text)?);
                 self.bal.currency = self.amt_ccy;
             }
-            b"Bal/CdtDbtInd" => self.bal.credit_debit = Some(credit_debit(text)?),
-            b"Bal/Dt/Dt" | b"Bal/Dt/DtTm" => self.bal.date = date(),
-            b"Bal" => {
+            Slot::BalCd => self.bal.credit_debit = Some(credit_debit(text)?),
+            Slot::BalDate => self.bal.date = date(),
+            Slot::Bal => {
                 let b = std::mem::take(&mut self.bal);
                 let balance = Balance {
                     kind: b.kind.ok_or(ErrorKind::MissingBalanceType)?,
@@ -402,24 +407,22 @@ impl StmtState {
                 out.push_back(StatementEvent::Balance(balance));
             }
             // Transaction summary
-            b"TxsSummry/TtlNtries/NbOfNtries" => self.summary.total_entries = Some(count(text)?),
-            b"TxsSummry/TtlNtries/Sum" => self.summary.total_sum = Some(amount(text)?),
-            b"TxsSummry/TtlNtries/TtlNetNtry/Amt" | b"TxsSummry/TtlNtries/TtlNetNtryAmt" => {
+            Slot::SumTtlNb => self.summary.total_entries = Some(count(text)?),
+            Slot::SumTtlSum => self.summary.total_sum = Some(amount(text)?),
+            Slot::SumNetAmt => {
                 let cd = self.net.and_then(|(_, cd)| cd);
                 self.net = Some((amount(text)?, cd));
             }
-            b"TxsSummry/TtlNtries/TtlNetNtry/CdtDbtInd" | b"TxsSummry/TtlNtries/CdtDbtInd" => {
+            Slot::SumNetCd => {
                 let cd = credit_debit(text)?;
                 let value = self.net.map(|(v, _)| v).unwrap_or_default();
                 self.net = Some((value, Some(cd)));
             }
-            b"TxsSummry/TtlCdtNtries/NbOfNtries" => {
-                self.summary.credit_entries = Some(count(text)?);
-            }
-            b"TxsSummry/TtlCdtNtries/Sum" => self.summary.credit_sum = Some(amount(text)?),
-            b"TxsSummry/TtlDbtNtries/NbOfNtries" => self.summary.debit_entries = Some(count(text)?),
-            b"TxsSummry/TtlDbtNtries/Sum" => self.summary.debit_sum = Some(amount(text)?),
-            b"TxsSummry" => {
+            Slot::SumCdtNb => self.summary.credit_entries = Some(count(text)?),
+            Slot::SumCdtSum => self.summary.credit_sum = Some(amount(text)?),
+            Slot::SumDbtNb => self.summary.debit_entries = Some(count(text)?),
+            Slot::SumDbtSum => self.summary.debit_sum = Some(amount(text)?),
+            Slot::Sum => {
                 if let Some((value, cd)) = self.net {
                     let cd = cd.ok_or(ErrorKind::MissingCreditDebit)?;
                     self.summary.net = Some(super::balance::signed(value, cd));
@@ -429,34 +432,32 @@ impl StmtState {
                 out.push_back(StatementEvent::TxsSummary(summary));
             }
             // Entries
-            b"Ntry/NtryRef" => self.ntry.ntry_ref = some(text),
-            b"Ntry/Amt" => {
+            Slot::NtryRef => self.ntry.ntry_ref = some(text),
+            Slot::NtryAmt => {
                 self.ntry.amount = Some(amount(text)?);
                 self.ntry.currency = self.amt_ccy;
             }
-            b"Ntry/CdtDbtInd" => self.ntry.credit_debit = Some(credit_debit(text)?),
-            b"Ntry/RvslInd" => self.ntry.reversal = text == "true" || text == "1",
-            b"Ntry/Sts/Cd" | b"Ntry/Sts/Prtry" => {
-                self.ntry.status = Some(EntryStatus::from_code(text));
-            }
+            Slot::NtryCd => self.ntry.credit_debit = Some(credit_debit(text)?),
+            Slot::NtryRvsl => self.ntry.reversal = text == "true" || text == "1",
+            Slot::NtryStsCd => self.ntry.status = Some(EntryStatus::from_code(text)),
             // .001.02: the code is the text of `Sts` itself.
-            b"Ntry/Sts" if self.ntry.status.is_none() => {
+            Slot::NtrySts if self.ntry.status.is_none() => {
                 self.ntry.status = Some(EntryStatus::from_code(text));
             }
-            b"Ntry/BookgDt/Dt" | b"Ntry/BookgDt/DtTm" => self.ntry.booking_date = date(),
-            b"Ntry/ValDt/Dt" | b"Ntry/ValDt/DtTm" => self.ntry.value_date = date(),
-            b"Ntry/AcctSvcrRef" => self.ntry.acct_svcr_ref = some(text),
-            b"Ntry/BkTxCd/Domn/Cd" => self.ntry.bank_tx_code.domain = some(text),
-            b"Ntry/BkTxCd/Domn/Fmly/Cd" => self.ntry.bank_tx_code.family = some(text),
-            b"Ntry/BkTxCd/Domn/Fmly/SubFmlyCd" => self.ntry.bank_tx_code.sub_family = some(text),
-            b"Ntry/BkTxCd/Prtry/Cd" => self.ntry.bank_tx_code.proprietary = some(text),
-            b"Ntry/NtryDtls/Btch/NbOfTxs" => self.ntry.batch = Some(count(text)?),
-            b"Ntry/NtryDtls/TxDtls" => {
+            Slot::NtryBookgDate => self.ntry.booking_date = date(),
+            Slot::NtryValDate => self.ntry.value_date = date(),
+            Slot::NtrySvcrRef => self.ntry.acct_svcr_ref = some(text),
+            Slot::BkTxDomnCd => self.ntry.bank_tx_code.domain = some(text),
+            Slot::BkTxFmlyCd => self.ntry.bank_tx_code.family = some(text),
+            Slot::BkTxSubFmly => self.ntry.bank_tx_code.sub_family = some(text),
+            Slot::BkTxPrtryCd => self.ntry.bank_tx_code.proprietary = some(text),
+            Slot::BtchNb => self.ntry.batch = Some(count(text)?),
+            Slot::Tx => {
                 let mut tx = std::mem::take(&mut self.tx);
                 tx.tidy();
                 self.ntry.details.push(tx);
             }
-            b"Ntry" => {
+            Slot::Ntry => {
                 let n = std::mem::take(&mut self.ntry);
                 let entry = Entry {
                     ntry_ref: n.ntry_ref,
@@ -476,53 +477,244 @@ impl StmtState {
                     .entry(entry.amount, entry.credit_debit, &entry.status);
                 out.push_back(StatementEvent::Entry(Box::new(entry)));
             }
+            // Transaction details
+            Slot::RefE2e => self.tx.end_to_end_id = some(text),
+            Slot::RefTxId => self.tx.tx_id = some(text),
+            Slot::RefUetr => self.tx.uetr = some(text),
+            Slot::RefInstr => self.tx.instr_id = some(text),
+            Slot::RefSvcr => self.tx.acct_svcr_ref = some(text),
+            // `Amt` wins; .001.02 has only `AmtDtls/TxAmt/Amt`.
+            Slot::TxAmt | Slot::TxDtlsAmt if self.tx.amount.is_none() || slot == Slot::TxAmt => {
+                self.tx.amount = Some(amount(text)?);
+                self.tx.currency = self.amt_ccy;
+            }
+            Slot::TxCd => self.tx.credit_debit = Some(credit_debit(text)?),
+            Slot::Pty(side, part) => {
+                let p = party(match side {
+                    Side::Debtor => &mut self.tx.debtor,
+                    Side::Creditor => &mut self.tx.creditor,
+                });
+                match part {
+                    PartyPart::Nm => p.name = some(text),
+                    PartyPart::Iban => p.account = Some(AccountId::Iban(text.to_owned())),
+                    PartyPart::OthrId => p.account = Some(AccountId::Other(text.to_owned())),
+                    PartyPart::Bic => p.bic = some(text),
+                    _ => {}
+                }
+            }
+            Slot::Ustrd | Slot::StrdRef => self.tx.remittance.push(text.to_owned()),
             _ => {}
         }
         Ok(())
     }
+}
 
-    fn end_tx(&mut self, rel: &[u8], text: &str) -> Result<(), ErrorKind> {
-        let tx = &mut self.tx;
-        match rel {
-            b"Refs/EndToEndId" => tx.end_to_end_id = some(text),
-            b"Refs/TxId" => tx.tx_id = some(text),
-            b"Refs/UETR" => tx.uetr = some(text),
-            b"Refs/InstrId" => tx.instr_id = some(text),
-            b"Refs/AcctSvcrRef" => tx.acct_svcr_ref = some(text),
-            // `Amt` wins; .001.02 has only `AmtDtls/TxAmt/Amt`.
-            b"Amt" | b"AmtDtls/TxAmt/Amt" if tx.amount.is_none() || rel == b"Amt" => {
-                tx.amount = Some(amount(text)?);
-                tx.currency = self.amt_ccy;
-            }
-            b"CdtDbtInd" => tx.credit_debit = Some(credit_debit(text)?),
-            b"RltdPties/Dbtr/Pty/Nm" | b"RltdPties/Dbtr/Nm" => {
-                party(&mut tx.debtor).name = some(text)
-            }
-            b"RltdPties/Cdtr/Pty/Nm" | b"RltdPties/Cdtr/Nm" => {
-                party(&mut tx.creditor).name = some(text);
-            }
-            b"RltdPties/DbtrAcct/Id/IBAN" => {
-                party(&mut tx.debtor).account = Some(AccountId::Iban(text.to_owned()));
-            }
-            b"RltdPties/DbtrAcct/Id/Othr/Id" => {
-                party(&mut tx.debtor).account = Some(AccountId::Other(text.to_owned()));
-            }
-            b"RltdPties/CdtrAcct/Id/IBAN" => {
-                party(&mut tx.creditor).account = Some(AccountId::Iban(text.to_owned()));
-            }
-            b"RltdPties/CdtrAcct/Id/Othr/Id" => {
-                party(&mut tx.creditor).account = Some(AccountId::Other(text.to_owned()));
-            }
-            b"RltdAgts/DbtrAgt/FinInstnId/BICFI" | b"RltdAgts/DbtrAgt/FinInstnId/BIC" => {
-                party(&mut tx.debtor).bic = some(text);
-            }
-            b"RltdAgts/CdtrAgt/FinInstnId/BICFI" | b"RltdAgts/CdtrAgt/FinInstnId/BIC" => {
-                party(&mut tx.creditor).bic = some(text);
-            }
-            b"RmtInf/Ustrd" | b"RmtInf/Strd/CdtrRefInf/Ref" => tx.remittance.push(text.to_owned()),
-            _ => {}
+/// Which debtor/creditor a party element belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Side {
+    Debtor,
+    Creditor,
+}
+
+/// Where inside `RltdPties/Dbtr…` or `RltdAgts/DbtrAgt…` an element is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PartyPart {
+    Root,
+    Pty,
+    Nm,
+    Acct,
+    AcctId,
+    Iban,
+    Othr,
+    OthrId,
+    Agt,
+    Fin,
+    Bic,
+}
+
+/// What an open element inside a statement is: found from its parent's slot and its local name
+/// once at the start tag, so the end tag dispatches on a small integer, not on a path. Elements
+/// the reader does not use are `Other`, and so is everything under them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Slot {
+    Other,
+    Stmt,
+    StmtId,
+    StmtCreated,
+    Acct,
+    AcctId,
+    AcctIban,
+    AcctOthr,
+    AcctOthrId,
+    AcctCcy,
+    Bal,
+    BalTp,
+    BalCdOrPrtry,
+    BalCode,
+    BalAmt,
+    BalCd,
+    BalDt,
+    BalDate,
+    Sum,
+    SumTtl,
+    SumTtlNb,
+    SumTtlSum,
+    SumNet,
+    SumNetAmt,
+    SumNetCd,
+    SumCdt,
+    SumCdtNb,
+    SumCdtSum,
+    SumDbt,
+    SumDbtNb,
+    SumDbtSum,
+    Ntry,
+    NtryRef,
+    NtryAmt,
+    NtryCd,
+    NtryRvsl,
+    NtrySts,
+    NtryStsCd,
+    NtryBookg,
+    NtryBookgDate,
+    NtryVal,
+    NtryValDate,
+    NtrySvcrRef,
+    BkTx,
+    BkTxDomn,
+    BkTxDomnCd,
+    BkTxFmly,
+    BkTxFmlyCd,
+    BkTxSubFmly,
+    BkTxPrtry,
+    BkTxPrtryCd,
+    NtryDtls,
+    Btch,
+    BtchNb,
+    Tx,
+    TxRefs,
+    RefE2e,
+    RefTxId,
+    RefUetr,
+    RefInstr,
+    RefSvcr,
+    TxAmt,
+    TxAmtDtls,
+    TxAmtDtlsTxAmt,
+    TxDtlsAmt,
+    TxCd,
+    RltdPties,
+    RltdAgts,
+    Pty(Side, PartyPart),
+    RmtInf,
+    Ustrd,
+    Strd,
+    StrdCdtrRef,
+    StrdRef,
+}
+
+impl Slot {
+    /// An element whose `Ccy` attribute is the currency of its amount.
+    fn is_amount(self) -> bool {
+        matches!(
+            self,
+            Slot::BalAmt | Slot::NtryAmt | Slot::TxAmt | Slot::TxDtlsAmt
+        )
+    }
+
+    /// The slot of the child element `local` of an element in this slot.
+    fn child(self, local: &[u8]) -> Slot {
+        use PartyPart as P;
+        use Slot::*;
+        match (self, local) {
+            (Other, _) => Other,
+            (Stmt, b"Id") => StmtId,
+            (Stmt, b"CreDtTm") => StmtCreated,
+            (Stmt, b"Acct") => Acct,
+            (Stmt, b"Bal") => Bal,
+            (Stmt, b"TxsSummry") => Sum,
+            (Stmt, b"Ntry") => Ntry,
+            (Acct, b"Id") => AcctId,
+            (Acct, b"Ccy") => AcctCcy,
+            (AcctId, b"IBAN") => AcctIban,
+            (AcctId, b"Othr") => AcctOthr,
+            (AcctOthr, b"Id") => AcctOthrId,
+            (Bal, b"Tp") => BalTp,
+            (Bal, b"Amt") => BalAmt,
+            (Bal, b"CdtDbtInd") => BalCd,
+            (Bal, b"Dt") => BalDt,
+            (BalTp, b"CdOrPrtry") => BalCdOrPrtry,
+            (BalCdOrPrtry, b"Cd" | b"Prtry") => BalCode,
+            (BalDt, b"Dt" | b"DtTm") => BalDate,
+            (Sum, b"TtlNtries") => SumTtl,
+            (Sum, b"TtlCdtNtries") => SumCdt,
+            (Sum, b"TtlDbtNtries") => SumDbt,
+            (SumTtl, b"NbOfNtries") => SumTtlNb,
+            (SumTtl, b"Sum") => SumTtlSum,
+            (SumTtl, b"TtlNetNtry") => SumNet,
+            (SumTtl, b"TtlNetNtryAmt") | (SumNet, b"Amt") => SumNetAmt, // .001.02 | .001.08
+            (SumTtl | SumNet, b"CdtDbtInd") => SumNetCd,
+            (SumCdt, b"NbOfNtries") => SumCdtNb,
+            (SumCdt, b"Sum") => SumCdtSum,
+            (SumDbt, b"NbOfNtries") => SumDbtNb,
+            (SumDbt, b"Sum") => SumDbtSum,
+            (Ntry, b"NtryRef") => NtryRef,
+            (Ntry, b"Amt") => NtryAmt,
+            (Ntry, b"CdtDbtInd") => NtryCd,
+            (Ntry, b"RvslInd") => NtryRvsl,
+            (Ntry, b"Sts") => NtrySts,
+            (Ntry, b"BookgDt") => NtryBookg,
+            (Ntry, b"ValDt") => NtryVal,
+            (Ntry, b"AcctSvcrRef") => NtrySvcrRef,
+            (Ntry, b"BkTxCd") => BkTx,
+            (Ntry, b"NtryDtls") => NtryDtls,
+            (NtrySts, b"Cd" | b"Prtry") => NtryStsCd,
+            (NtryBookg, b"Dt" | b"DtTm") => NtryBookgDate,
+            (NtryVal, b"Dt" | b"DtTm") => NtryValDate,
+            (BkTx, b"Domn") => BkTxDomn,
+            (BkTx, b"Prtry") => BkTxPrtry,
+            (BkTxDomn, b"Cd") => BkTxDomnCd,
+            (BkTxDomn, b"Fmly") => BkTxFmly,
+            (BkTxFmly, b"Cd") => BkTxFmlyCd,
+            (BkTxFmly, b"SubFmlyCd") => BkTxSubFmly,
+            (BkTxPrtry, b"Cd") => BkTxPrtryCd,
+            (NtryDtls, b"Btch") => Btch,
+            (NtryDtls, b"TxDtls") => Tx,
+            (Btch, b"NbOfTxs") => BtchNb,
+            (Tx, b"Refs") => TxRefs,
+            (Tx, b"Amt") => TxAmt,
+            (Tx, b"AmtDtls") => TxAmtDtls,
+            (Tx, b"CdtDbtInd") => TxCd,
+            (Tx, b"RltdPties") => RltdPties,
+            (Tx, b"RltdAgts") => RltdAgts,
+            (Tx, b"RmtInf") => RmtInf,
+            (TxRefs, b"EndToEndId") => RefE2e,
+            (TxRefs, b"TxId") => RefTxId,
+            (TxRefs, b"UETR") => RefUetr,
+            (TxRefs, b"InstrId") => RefInstr,
+            (TxRefs, b"AcctSvcrRef") => RefSvcr,
+            (TxAmtDtls, b"TxAmt") => TxAmtDtlsTxAmt,
+            (TxAmtDtlsTxAmt, b"Amt") => TxDtlsAmt,
+            (RltdPties, b"Dbtr") => Pty(Side::Debtor, P::Root),
+            (RltdPties, b"Cdtr") => Pty(Side::Creditor, P::Root),
+            (RltdPties, b"DbtrAcct") => Pty(Side::Debtor, P::Acct),
+            (RltdPties, b"CdtrAcct") => Pty(Side::Creditor, P::Acct),
+            (RltdAgts, b"DbtrAgt") => Pty(Side::Debtor, P::Agt),
+            (RltdAgts, b"CdtrAgt") => Pty(Side::Creditor, P::Agt),
+            (Pty(s, P::Root), b"Pty") => Pty(s, P::Pty),
+            (Pty(s, P::Root | P::Pty), b"Nm") => Pty(s, P::Nm),
+            (Pty(s, P::Acct), b"Id") => Pty(s, P::AcctId),
+            (Pty(s, P::AcctId), b"IBAN") => Pty(s, P::Iban),
+            (Pty(s, P::AcctId), b"Othr") => Pty(s, P::Othr),
+            (Pty(s, P::Othr), b"Id") => Pty(s, P::OthrId),
+            (Pty(s, P::Agt), b"FinInstnId") => Pty(s, P::Fin),
+            (Pty(s, P::Fin), b"BICFI" | b"BIC") => Pty(s, P::Bic),
+            (RmtInf, b"Ustrd") => Ustrd,
+            (RmtInf, b"Strd") => Strd,
+            (Strd, b"CdtrRefInf") => StrdCdtrRef,
+            (StrdCdtrRef, b"Ref") => StrdRef,
+            _ => Other,
         }
-        Ok(())
     }
 }
 
