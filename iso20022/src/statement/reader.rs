@@ -216,10 +216,10 @@ impl<R: BufRead> StatementReader<R> {
             }
             Some(_) => {
                 let slot = self.slots.pop().unwrap_or(Slot::Other);
-                if slot != Slot::Other {
-                    if let Err(kind) = self.st.end(slot, self.text.trim(), &mut self.pending) {
-                        return Err(self.error(kind));
-                    }
+                if slot != Slot::Other
+                    && let Err(kind) = self.st.end(slot, self.text.trim(), &mut self.pending)
+                {
+                    return Err(self.error(kind));
                 }
             }
             None => {
