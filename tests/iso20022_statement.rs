@@ -385,3 +385,40 @@ proptest! {
         }
     }
 }
+
+/// A summary that disagrees with the entries is reported field by field, with the statement id.
+#[test]
+fn wrong_txs_summary_and_closing_balance_are_violations() {
+    let text = String::from_utf8(generate(10, 1, 3)).expect("utf-8");
+    let damaged = text
+        .replacen(
+            "<NbOfNtries>10</NbOfNtries>",
+            "<NbOfNtries>11</NbOfNtries>",
+            1,
+        )
+        .replacen(
+            "<Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy=\"EUR\">",
+            "<Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy=\"EUR\">1",
+            1,
+        );
+    let (events, _) = stream(damaged.as_bytes());
+    let Some(StatementEvent::StatementEnd(check)) = events.last() else {
+        panic!("no end")
+    };
+    assert_eq!(check.statement_id, "STMT-00000-20261124");
+    assert!(
+        matches!(
+            check.violations.first(),
+            Some(Violation::ClosingBalance { .. })
+        ),
+        "{check}"
+    );
+    assert!(
+        check.violations.contains(&Violation::SummaryCount {
+            field: "TtlNtries/NbOfNtries",
+            stated: 11,
+            counted: 10
+        }),
+        "{check}"
+    );
+}

@@ -315,7 +315,7 @@ struct EntryBuilder {
 /// What is known of the open statement.
 #[derive(Default)]
 struct StmtState {
-    header: StatementHeader0,
+    header: HeaderBuilder,
     header_sent: bool,
     tally: BalanceTally,
     bal: BalanceBuilder,
@@ -329,7 +329,7 @@ struct StmtState {
 }
 
 #[derive(Default)]
-struct StatementHeader0 {
+struct HeaderBuilder {
     id: String,
     account: Option<AccountId>,
     currency: Option<Currency>,
