@@ -117,9 +117,10 @@ impl<R: BufRead> StatementReader<R> {
     /// Handles one XML event; `Ok(false)` at the end of input.
     fn read_one(&mut self, buf: &mut Vec<u8>) -> Result<bool, Error> {
         let (camt_ns, event) = match self.xml.read_resolved_event_into(buf) {
+            // The namespace matters only until the camt message element is found.
             Ok((ns, event)) => {
-                let camt =
-                    matches!(&ns, ResolveResult::Bound(n) if n.as_ref().starts_with(CAMT_NS));
+                let camt = self.root_depth.is_none()
+                    && matches!(&ns, ResolveResult::Bound(n) if n.as_ref().starts_with(CAMT_NS));
                 (camt, event)
             }
             Err(source) => {
