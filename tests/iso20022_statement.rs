@@ -378,6 +378,17 @@ proptest! {
         }
     }
 
+    /// Any size, account count and seed: every statement streams back balanced, all entries there.
+    #[test]
+    fn any_generated_statement_is_balanced(entries in 0u64..60, accounts in 1u32..5, seed: u64) {
+        let bytes = generate(entries, accounts, seed);
+        let (events, _) = stream(&bytes);
+        let seen = verdicts(&events);
+        prop_assert_eq!(seen.len(), accounts as usize);
+        prop_assert_eq!(seen.iter().map(|s| s.entries).sum::<u64>(), entries);
+        prop_assert!(seen.iter().all(|s| s.passed && s.rule_applied), "{:?}", seen);
+    }
+
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
         for item in StatementReader::new(bytes.as_slice()).take(10_000) {
