@@ -2,3 +2,8 @@
 //! issue. It does no I/O beyond `std::io` readers and writers, and depends on neither tokio, sqlx
 //! nor lapin.
 #![warn(missing_docs)]
+
+pub mod model;
+pub mod wire;
+
+pub use wire::{Message, ReadError, read, write};
