@@ -215,7 +215,7 @@ fn take_parts(el: &mut Element, doc: &mut Option<Element>, hdr: &mut Option<Elem
     if is_iso_part(el) {
         let slot = if el.name == "Document" { doc } else { hdr };
         if slot.is_none() {
-            let placeholder = Element::new(&el.ns, &el.name);
+            let placeholder = Element::new(ISO_NS_PREFIX, &el.name);
             *slot = Some(std::mem::replace(el, placeholder));
         }
         return;
