@@ -64,7 +64,7 @@ fn read_text(path: &Path) -> String {
 /// except `xsi:*`.
 fn diff(a: &Element, b: &Element, path: &str) -> Option<String> {
     let here = format!("{path}/{}", a.name);
-    if (a.ns.as_str(), a.name.as_str()) != (b.ns.as_str(), b.name.as_str()) {
+    if (&*a.ns, a.name.as_str()) != (&*b.ns, b.name.as_str()) {
         return Some(format!(
             "{here}: element {{{}}}{} in the output",
             b.ns, b.name
@@ -363,4 +363,45 @@ fn parse_json_snapshots_one_sample_per_message_type() {
         let json: serde_json::Value = serde_json::from_str(&out).unwrap();
         insta::assert_json_snapshot!(format!("parse_{name}"), json);
     }
+}
+
+#[test]
+fn truncated_and_mutated_samples_never_panic() {
+    let mut seen = 0usize;
+    for file in valid_inputs() {
+        let input = read_text(&file);
+        let bytes = input.as_bytes();
+        let mut cut = 0;
+        while cut < bytes.len() {
+            if let Ok(prefix) = std::str::from_utf8(&bytes[..cut]) {
+                let _ = iso20022::read(prefix);
+                seen += 1;
+            }
+            cut += 97;
+        }
+        for (i, with) in [
+            (b'<', b'>'),
+            (b'>', b'<'),
+            (b'"', b'\''),
+            (b'/', b'x'),
+            (b'&', b'<'),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let mut m = bytes.to_vec();
+            for (j, b) in m.iter_mut().enumerate() {
+                if *b == with.0 && j % (7 + i) == 3 {
+                    *b = with.1;
+                }
+            }
+            if let Ok(text) = std::str::from_utf8(&m) {
+                if let Ok(msg) = iso20022::read(text) {
+                    let _ = iso20022::write(&msg);
+                }
+                seen += 1;
+            }
+        }
+    }
+    assert!(seen > 1000, "only {seen} inputs tried");
 }

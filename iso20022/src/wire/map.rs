@@ -135,11 +135,11 @@ impl<'a> In<'a> {
     }
 
     fn named(&self, tag: &'a str) -> impl Iterator<Item = &'a Element> + 'a {
-        let ns = self.el.ns.as_str();
+        let ns = &*self.el.ns;
         self.el
             .children
             .iter()
-            .filter(move |c| c.name == tag && c.ns == ns)
+            .filter(move |c| c.name == tag && &*c.ns == ns)
     }
 
     /// At most one child `tag`.
@@ -232,7 +232,7 @@ impl Element {
     /// value no namespace equals otherwise.
     fn ns_parent_hint(&self) -> String {
         if self.ns.starts_with(super::ISO_NS_PREFIX) {
-            self.ns.clone()
+            self.ns.to_string()
         } else {
             "\u{0}".to_owned()
         }

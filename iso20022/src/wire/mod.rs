@@ -227,7 +227,7 @@ fn take_parts(el: &mut Element, doc: &mut Option<Element>, hdr: &mut Option<Elem
 
 fn version_of(el: &Element) -> Result<Version, ReadError> {
     Version::from_namespace(&el.ns).ok_or_else(|| ReadError::Unsupported {
-        ns: el.ns.clone(),
+        ns: el.ns.to_string(),
         path: format!("/{}", el.name),
         offset: el.offset,
     })
@@ -237,7 +237,7 @@ fn read_header(el: &Element) -> Result<Header, ReadError> {
     let version = version_of(el)?;
     if version.family() != Family::Header {
         return Err(ReadError::Unsupported {
-            ns: el.ns.clone(),
+            ns: el.ns.to_string(),
             path: "/AppHdr".into(),
             offset: el.offset,
         });

@@ -13,6 +13,7 @@
 //! XML Schema instance, `xml` for the XML namespace, `n1`, `n2`, … otherwise).
 
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
@@ -30,9 +31,10 @@ const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
 /// One element: resolved name, attributes, text and children.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Element {
-    /// Namespace URI ("" when the element is in no namespace).
-    #[serde(skip_serializing_if = "str::is_empty")]
-    pub ns: String,
+    /// Namespace URI ("" when the element is in no namespace); shared between the elements
+    /// of one namespace, so reading allocates it once.
+    #[serde(skip_serializing_if = "ns_is_empty")]
+    pub ns: Arc<str>,
     /// Local name.
     pub name: String,
     /// Attributes other than namespace declarations, in document order.
@@ -47,6 +49,10 @@ pub struct Element {
     /// Byte offset of the start tag in the input (0 for built elements); not part of equality.
     #[serde(skip)]
     pub offset: usize,
+}
+
+fn ns_is_empty(ns: &Arc<str>) -> bool {
+    ns.is_empty()
 }
 
 impl PartialEq for Element {
@@ -75,7 +81,7 @@ impl Element {
     /// A new element with no attributes, text or children.
     pub fn new(ns: &str, name: &str) -> Self {
         Element {
-            ns: ns.to_owned(),
+            ns: Arc::from(ns),
             name: name.to_owned(),
             ..Element::default()
         }
@@ -129,6 +135,7 @@ pub fn read(input: &str) -> Result<Vec<Element>, XmlError> {
     let mut reader = quick_xml::reader::NsReader::from_str(input);
     let mut roots: Vec<Element> = Vec::new();
     let mut stack: Vec<Element> = Vec::new();
+    let mut namespaces: Vec<Arc<str>> = Vec::new();
     loop {
         let offset = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
         let err = |stack: &[Element], problem: String| XmlError {
@@ -137,7 +144,7 @@ pub fn read(input: &str) -> Result<Vec<Element>, XmlError> {
             problem,
         };
         let (resolved, event) = match reader.read_resolved_event() {
-            Ok((r, e)) => (resolve(&r), e),
+            Ok((r, e)) => (intern(&r, &mut namespaces), e),
             Err(e) => {
                 let at = usize::try_from(reader.error_position()).unwrap_or(offset);
                 return Err(XmlError {
@@ -257,6 +264,21 @@ pub fn read(input: &str) -> Result<Vec<Element>, XmlError> {
         });
     }
     Ok(roots)
+}
+
+/// The namespace of an element, shared with the earlier elements of the same namespace.
+fn intern(r: &ResolveResult<'_>, seen: &mut Vec<Arc<str>>) -> Result<Arc<str>, String> {
+    let ns: &str = match r {
+        ResolveResult::Unbound => "",
+        ResolveResult::Bound(ns) => ns.as_ref(),
+        ResolveResult::Unknown(p) => return Err(p.clone()),
+    };
+    if let Some(known) = seen.iter().find(|k| &***k == ns) {
+        return Ok(known.clone());
+    }
+    let new: Arc<str> = Arc::from(ns);
+    seen.push(new.clone());
+    Ok(new)
 }
 
 fn resolve(r: &ResolveResult<'_>) -> Result<String, String> {
