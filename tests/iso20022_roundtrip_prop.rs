@@ -114,7 +114,8 @@ fn account() -> impl Strategy<Value = Account> {
             othr: None,
             rest: Rest::default()
         }),
-        text35().prop_map(|s| AccountId {
+        // Othr/Id is Max34Text.
+        "[A-Za-z0-9][A-Za-z0-9 &<>'/.-]{0,32}[A-Za-z0-9]".prop_map(|s| AccountId {
             iban: None,
             othr: Some(OtherAccountId {
                 id: s,

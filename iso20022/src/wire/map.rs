@@ -21,6 +21,10 @@ pub struct Extra {
     pub after: String,
     /// The element, kept whole.
     pub element: Element,
+    /// True when the element is in its parent's namespace (then it is written prefix-free in
+    /// the default namespace in scope; otherwise it declares its own).
+    #[serde(skip)]
+    pub same_ns: bool,
 }
 
 /// Everything under an element that its typed struct does not model.
@@ -124,6 +128,7 @@ impl<'a> In<'a> {
                 rest.push(Extra {
                     after: after.to_owned(),
                     element: c.clone(),
+                    same_ns: c.ns == el.ns,
                 });
             }
         }
@@ -196,7 +201,7 @@ impl<'a> Out<'a> {
     fn flush(&mut self, after: &str) {
         for (i, x) in self.rest.0.iter().enumerate() {
             if x.after == after && !self.done.get(i).copied().unwrap_or(true) {
-                tree::write(self.out, &x.element, &x.element.ns_parent_hint());
+                tree::write(self.out, &x.element, x.parent_ns());
                 if let Some(d) = self.done.get_mut(i) {
                     *d = true;
                 }
@@ -214,7 +219,7 @@ impl<'a> Out<'a> {
     pub fn finish(mut self) {
         for (i, x) in self.rest.0.iter().enumerate() {
             if !self.done.get(i).copied().unwrap_or(true) {
-                tree::write(self.out, &x.element, &x.element.ns_parent_hint());
+                tree::write(self.out, &x.element, x.parent_ns());
                 if let Some(d) = self.done.get_mut(i) {
                     *d = true;
                 }
@@ -223,18 +228,15 @@ impl<'a> Out<'a> {
     }
 }
 
-impl Element {
-    /// Extras are written inside an ISO element whose namespace is the default in scope; an
-    /// extra in that same namespace needs no declaration. The writer of an ISO part sets this
-    /// up by writing every ISO element prefix-free, so an extra in another namespace declares
-    /// its own (`xmlns=""` for no namespace). We cannot see the parent here, so the extra's own
-    /// namespace is passed when it is an ISO namespace (its parent's, by construction) and a
-    /// value no namespace equals otherwise.
-    fn ns_parent_hint(&self) -> String {
-        if self.ns.starts_with(super::ISO_NS_PREFIX) {
-            self.ns.to_string()
+impl Extra {
+    /// The default namespace to write the extra against: its own when it shares its parent's
+    /// (no declaration needed), else a value no namespace equals (so it declares its own,
+    /// `xmlns=""` included).
+    fn parent_ns(&self) -> &str {
+        if self.same_ns {
+            &self.element.ns
         } else {
-            "\u{0}".to_owned()
+            "\u{0}"
         }
     }
 }
@@ -325,5 +327,61 @@ impl Xml for Decimal {
     }
     fn write(&self, tag: &str, out: &mut String) {
         write_leaf(out, tag, &self.to_string());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::common::{ActiveAmount, GroupHeader, PaymentId};
+
+    fn el(xml: &str) -> Element {
+        tree::read(xml).unwrap().remove(0)
+    }
+
+    #[test]
+    fn extras_go_back_after_the_typed_sibling_they_followed() {
+        let src = r#"<PmtId xmlns="urn:x"><ClrSysRef>C</ClrSysRef><InstrId>I</InstrId><X xmlns="urn:other">o</X><EndToEndId>E</EndToEndId><Y xmlns="">n</Y></PmtId>"#;
+        let id = PaymentId::read(&el(src), &Path::root("PmtId")).unwrap();
+        assert_eq!(id.instr_id.as_ref().unwrap().as_str(), "I");
+        let mut out = String::new();
+        id.write("PmtId", &mut out);
+        // `ClrSysRef` is in the parent's namespace: written prefix-free; the others declare theirs.
+        assert_eq!(
+            out,
+            r#"<PmtId><ClrSysRef>C</ClrSysRef><InstrId>I</InstrId><X xmlns="urn:other">o</X><EndToEndId>E</EndToEndId><Y xmlns="">n</Y></PmtId>"#
+        );
+    }
+
+    #[test]
+    fn duplicates_missing_and_bad_values_name_path_and_offset() {
+        let dup = el(r#"<GrpHdr><MsgId>A</MsgId><MsgId>B</MsgId></GrpHdr>"#);
+        let e = GroupHeader::read(&dup, &Path::root("GrpHdr")).unwrap_err();
+        assert_eq!((e.path.as_str(), e.offset), ("/GrpHdr/MsgId", 24), "{e}");
+        let missing = el(r#"<GrpHdr><CreDtTm>2026-01-01T00:00:00Z</CreDtTm></GrpHdr>"#);
+        let e = GroupHeader::read(&missing, &Path::root("GrpHdr")).unwrap_err();
+        assert!(e.problem.contains("MsgId"), "{e}");
+        for bad in [
+            r#"<A>1.0</A>"#,
+            r#"<A Ccy="EUR">1,5</A>"#,
+            r#"<A Ccy="EUR"><B/></A>"#,
+            r#"<A Ccy="EUR">1e3</A>"#,
+        ] {
+            assert!(
+                ActiveAmount::read(&el(bad), &Path::root("A")).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn currency_minor_units() {
+        let amt = |v: &str, c: &str| {
+            ActiveAmount::read(&el(&format!(r#"<A Ccy="{c}">{v}</A>"#)), &Path::root("A")).unwrap()
+        };
+        assert_eq!(amt("700", "EUR").canonical_text(), "700.00");
+        assert_eq!(amt("700", "JPY").canonical_text(), "700");
+        assert_eq!(amt("1.5", "BHD").canonical_text(), "1.500");
+        assert_eq!(amt("1.23456", "EUR").canonical_text(), "1.23456");
     }
 }
