@@ -29,6 +29,9 @@ fn bench(c: &mut Criterion) {
             n
         })
     });
+    group.bench_function("element tree only", |b| {
+        b.iter(|| iso20022::wire::tree::read(black_box(PACS008)).unwrap())
+    });
     group.bench_function("parse (tree + typed model)", |b| {
         b.iter(|| iso20022::read(black_box(PACS008)).unwrap())
     });

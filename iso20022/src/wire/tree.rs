@@ -136,6 +136,9 @@ pub fn read(input: &str) -> Result<Vec<Element>, XmlError> {
     let mut roots: Vec<Element> = Vec::new();
     let mut stack: Vec<Element> = Vec::new();
     let mut namespaces: Vec<Arc<str>> = Vec::new();
+    // Whitespace-only text of the innermost open element, kept borrowed until we know whether
+    // it is the content of a leaf (kept) or indentation between children (dropped).
+    let mut pending: Option<std::borrow::Cow<'_, str>> = None;
     loop {
         let offset = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
         let err = |stack: &[Element], problem: String| XmlError {
@@ -175,7 +178,9 @@ pub fn read(input: &str) -> Result<Vec<Element>, XmlError> {
                     ns,
                     name: start.local_name().as_ref().to_owned(),
                     offset,
-                    ..Element::default()
+                    attrs: Vec::new(),
+                    text: None,
+                    children: Vec::new(),
                 };
                 for attr in start.attributes() {
                     let attr = attr.map_err(|e| err(&stack, format!("attribute: {e}")))?;
@@ -199,6 +204,7 @@ pub fn read(input: &str) -> Result<Vec<Element>, XmlError> {
                         value: value.into_owned(),
                     });
                 }
+                pending = None;
                 if matches!(event, Event::Empty(_)) {
                     close(el, &mut stack, &mut roots);
                 } else {
@@ -207,6 +213,11 @@ pub fn read(input: &str) -> Result<Vec<Element>, XmlError> {
             }
             Event::End(_) => match stack.pop() {
                 Some(mut el) => {
+                    if let Some(ws) = pending.take()
+                        && el.children.is_empty()
+                    {
+                        el.text.get_or_insert_with(String::new).push_str(&ws);
+                    }
                     if !el.children.is_empty()
                         && el.text.as_deref().is_some_and(|t| t.trim().is_empty())
                     {
@@ -216,9 +227,34 @@ pub fn read(input: &str) -> Result<Vec<Element>, XmlError> {
                 }
                 None => return Err(err(&stack, "end tag without a start tag".to_owned())),
             },
-            Event::Text(t) => push_text(&mut stack, &t.xml10_content(), &err)?,
-            Event::CData(t) => push_text(&mut stack, &t.xml10_content(), &err)?,
+            Event::Text(t) => {
+                let text = t.xml10_content();
+                let open_without_text = stack.last().is_some_and(|top| top.text.is_none());
+                if open_without_text && text.trim().is_empty() {
+                    if text.len() + pending.as_ref().map_or(0, |p| p.len()) > MAX_TEXT {
+                        return Err(err(&stack, format!("text longer than {MAX_TEXT} bytes")));
+                    }
+                    pending = Some(match pending.take() {
+                        None => text,
+                        Some(p) => std::borrow::Cow::Owned(format!("{p}{text}")),
+                    });
+                } else {
+                    if let Some(ws) = pending.take() {
+                        push_text(&mut stack, &ws, &err)?;
+                    }
+                    push_text(&mut stack, &text, &err)?;
+                }
+            }
+            Event::CData(t) => {
+                if let Some(ws) = pending.take() {
+                    push_text(&mut stack, &ws, &err)?;
+                }
+                push_text(&mut stack, &t.xml10_content(), &err)?;
+            }
             Event::GeneralRef(r) => {
+                if let Some(ws) = pending.take() {
+                    push_text(&mut stack, &ws, &err)?;
+                }
                 let ch = match r.resolve_char_ref() {
                     Ok(Some(c)) => c,
                     Ok(None) => match predefined(r.xml10_content().as_ref()) {
@@ -426,6 +462,15 @@ mod tests {
         let mut out = String::new();
         write(&mut out, &a[0], "");
         assert_eq!(out, r#"<A xmlns="urn:x"><B>1 &amp; 2</B></A>"#);
+    }
+
+    #[test]
+    fn whitespace_is_kept_in_leaves_only() {
+        let r = read("<a>\n  <b>  </b>\n  <c> x &amp; <![CDATA[<y>]]></c><d>\t</d>\n</a>").unwrap();
+        let a = &r[0];
+        assert_eq!(a.text, None);
+        let texts: Vec<_> = a.children.iter().map(|c| c.text.as_deref()).collect();
+        assert_eq!(texts, [Some("  "), Some(" x & <y>"), Some("\t")]);
     }
 
     #[test]
