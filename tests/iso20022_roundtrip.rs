@@ -314,7 +314,14 @@ fn refused_inputs_exit_3_with_a_reason() {
         err.contains("/Document/FIToFICstmrCdtTrf/CdtTrfTxInf/IntrBkSttlmAmt: at byte 171"),
         "{err}"
     );
-    for f in [doctype, unsupported, bad_amount] {
+    let two = temp_file(
+        "two.xml",
+        r#"<Envelope xmlns="urn:swift:xsd:envelope"><Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.002.001.10"><FIToFIPmtStsRpt><GrpHdr><MsgId>A</MsgId><CreDtTm>2026-01-01T00:00:00Z</CreDtTm></GrpHdr></FIToFIPmtStsRpt></Document><Document xmlns="urn:iso:std:iso:20022:tech:xsd:pacs.002.001.10"/></Envelope>"#,
+    );
+    let (code, _, err) = run(&["iso20022", "roundtrip", two.to_str().unwrap()]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("a second `Document`"), "{err}");
+    for f in [doctype, unsupported, bad_amount, two] {
         let _ = std::fs::remove_file(f);
     }
 }

@@ -186,7 +186,7 @@ pub fn read(input: &str) -> Result<Message, ReadError> {
     let mut doc: Option<Element> = None;
     let mut hdr: Option<Element> = None;
     for r in roots.iter_mut() {
-        take_parts(r, &mut doc, &mut hdr);
+        take_parts(r, &mut doc, &mut hdr)?;
     }
     let Some(doc) = doc else {
         return Err(ReadError::NoDocument);
@@ -211,18 +211,30 @@ pub fn read(input: &str) -> Result<Message, ReadError> {
 }
 
 /// Moves the first `Document` and `AppHdr` out of the tree, leaving empty placeholders.
-fn take_parts(el: &mut Element, doc: &mut Option<Element>, hdr: &mut Option<Element>) {
+/// A second `Document` or `AppHdr` is refused: one message per input, nothing dropped.
+fn take_parts(
+    el: &mut Element,
+    doc: &mut Option<Element>,
+    hdr: &mut Option<Element>,
+) -> Result<(), ReadError> {
     if is_iso_part(el) {
         let slot = if el.name == "Document" { doc } else { hdr };
-        if slot.is_none() {
-            let placeholder = Element::new(ISO_NS_PREFIX, &el.name);
-            *slot = Some(std::mem::replace(el, placeholder));
+        if slot.is_some() {
+            return Err(tree::XmlError {
+                path: format!("/{}", el.name),
+                offset: el.offset,
+                problem: format!("a second `{}`: one message per input", el.name),
+            }
+            .into());
         }
-        return;
+        let placeholder = Element::new(ISO_NS_PREFIX, &el.name);
+        *slot = Some(std::mem::replace(el, placeholder));
+        return Ok(());
     }
     for c in el.children.iter_mut() {
-        take_parts(c, doc, hdr);
+        take_parts(c, doc, hdr)?;
     }
+    Ok(())
 }
 
 fn version_of(el: &Element) -> Result<Version, ReadError> {
