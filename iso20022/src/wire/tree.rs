@@ -133,7 +133,10 @@ fn path_of(stack: &[Element]) -> String {
 /// `Document` gives two).
 pub fn read(input: &str) -> Result<Vec<Element>, XmlError> {
     let mut reader = quick_xml::reader::NsReader::from_str(input);
-    let mut roots: Vec<Element> = Vec::new();
+    // Finished elements waiting for their parent's end tag; `starts[i]` is where the children
+    // of `stack[i]` begin in it, so each parent gets one exactly sized `children` vector.
+    let mut done: Vec<Element> = Vec::new();
+    let mut starts: Vec<usize> = Vec::new();
     let mut stack: Vec<Element> = Vec::new();
     let mut namespaces: Vec<Arc<str>> = Vec::new();
     // Whitespace-only text of the innermost open element, kept borrowed until we know whether
@@ -206,13 +209,16 @@ pub fn read(input: &str) -> Result<Vec<Element>, XmlError> {
                 }
                 pending = None;
                 if matches!(event, Event::Empty(_)) {
-                    close(el, &mut stack, &mut roots);
+                    done.push(el);
                 } else {
                     stack.push(el);
+                    starts.push(done.len());
                 }
             }
             Event::End(_) => match stack.pop() {
                 Some(mut el) => {
+                    let start = starts.pop().unwrap_or(done.len()).min(done.len());
+                    el.children = done.drain(start..).collect();
                     if let Some(ws) = pending.take()
                         && el.children.is_empty()
                     {
@@ -223,7 +229,7 @@ pub fn read(input: &str) -> Result<Vec<Element>, XmlError> {
                     {
                         el.text = None;
                     }
-                    close(el, &mut stack, &mut roots);
+                    done.push(el);
                 }
                 None => return Err(err(&stack, "end tag without a start tag".to_owned())),
             },
@@ -292,6 +298,7 @@ pub fn read(input: &str) -> Result<Vec<Element>, XmlError> {
             problem: "input ends inside an element".to_owned(),
         });
     }
+    let roots = done;
     if roots.is_empty() {
         return Err(XmlError {
             path: "/".to_owned(),
@@ -353,13 +360,6 @@ fn push_text(
     }
     t.push_str(text);
     Ok(())
-}
-
-fn close(el: Element, stack: &mut [Element], roots: &mut Vec<Element>) {
-    match stack.last_mut() {
-        Some(parent) => parent.children.push(el),
-        None => roots.push(el),
-    }
 }
 
 /// Appends `text` escaped for element content.
