@@ -326,6 +326,60 @@ fn refused_inputs_exit_3_with_a_reason() {
     }
 }
 
+fn luhn_valid(digits: &[u8]) -> bool {
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let d = u32::from(b - b'0');
+            if i % 2 == 1 {
+                if d * 2 > 9 { d * 2 - 9 } else { d * 2 }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum % 10 == 0
+}
+
+/// Snapshots never hold a Luhn-valid 13-19 digit run (the tidy test's PAN guard). Some public
+/// samples have such runs by chance (FedNow message ids: a date followed by a routing number);
+/// they are masked like a PAN, first 6 and last 4 digits kept.
+fn mask_pan_like(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::String(s) => {
+            let b = s.as_bytes();
+            let mut out = String::new();
+            let mut i = 0;
+            while i < b.len() {
+                let start = i;
+                while i < b.len() && b[i].is_ascii_digit() {
+                    i += 1;
+                }
+                if i > start {
+                    let run = &s[start..i];
+                    if (13..=19).contains(&run.len()) && luhn_valid(run.as_bytes()) {
+                        out.push_str(&run[..6]);
+                        out.push_str(&"*".repeat(run.len() - 10));
+                        out.push_str(&run[run.len() - 4..]);
+                    } else {
+                        out.push_str(run);
+                    }
+                } else {
+                    let c = s[i..].chars().next().unwrap();
+                    out.push(c);
+                    i += c.len_utf8();
+                }
+            }
+            *s = out;
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(mask_pan_like),
+        serde_json::Value::Object(o) => o.values_mut().for_each(mask_pan_like),
+        _ => {}
+    }
+}
+
 #[test]
 fn parse_json_snapshots_one_sample_per_message_type() {
     let samples = common::conformance().join("iso20022").join("samples");
@@ -367,7 +421,8 @@ fn parse_json_snapshots_one_sample_per_message_type() {
     for (name, file) in cases {
         let (code, out, err) = run(&["iso20022", "parse", file.to_str().unwrap(), "--json"]);
         assert_eq!(code, 0, "{name}: {err}");
-        let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let mut json: serde_json::Value = serde_json::from_str(&out).unwrap();
+        mask_pan_like(&mut json);
         insta::assert_json_snapshot!(format!("parse_{name}"), json);
     }
 }
