@@ -10,11 +10,14 @@
 pub mod envelope;
 mod error;
 pub mod generate;
+pub mod model;
 pub mod money;
 pub mod rules;
 pub mod schema;
 pub mod statement;
 pub mod validate;
+pub mod wire;
 pub mod xml;
 
 pub use error::{Error, XmlErrorKind};
+pub use wire::{Message, ReadError, read, write};

@@ -1,0 +1,387 @@
+//! The typed <-> tree mapping machinery shared by every message family.
+//!
+//! A typed struct lists its child elements in XSD sequence order (see `iso_struct!` in
+//! `model`). Reading classifies the children of an element: those whose local name the struct
+//! types (in the element's own namespace) are read into fields; every other child is kept whole
+//! in [`Rest`] together with the name of the typed sibling it followed. Writing emits the typed
+//! fields in sequence order and puts each kept child back right after the typed sibling it
+//! followed, so a message the model only partly types still roundtrips element for element.
+
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::tree::{self, Element};
+
+/// A child element the model does not type, with its position.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Extra {
+    /// Local name of the typed sibling this element followed ("" when it came first).
+    pub after: String,
+    /// The element, kept whole.
+    pub element: Element,
+    /// True when the element is in its parent's namespace (then it is written prefix-free in
+    /// the default namespace in scope; otherwise it declares its own).
+    #[serde(skip)]
+    pub same_ns: bool,
+}
+
+/// Everything under an element that its typed struct does not model.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[serde(transparent)]
+pub struct Rest(pub Vec<Extra>);
+
+impl Rest {
+    /// True when nothing was kept.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Where a value was read from: the element path (rendered only on error) and the byte offset.
+#[derive(Debug, Clone, Copy)]
+pub struct Path<'a> {
+    parent: Option<&'a Path<'a>>,
+    name: &'a str,
+}
+
+impl<'a> Path<'a> {
+    /// The path of a top-level element.
+    pub fn root(name: &'a str) -> Self {
+        Path { parent: None, name }
+    }
+
+    /// The path of a child element.
+    pub fn child(&'a self, name: &'a str) -> Path<'a> {
+        Path {
+            parent: Some(self),
+            name,
+        }
+    }
+
+    fn render(&self, out: &mut String) {
+        if let Some(p) = self.parent {
+            p.render(out);
+        }
+        out.push('/');
+        out.push_str(self.name);
+    }
+}
+
+impl std::fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut s = String::new();
+        self.render(&mut s);
+        f.write_str(&s)
+    }
+}
+
+/// Why a message could not be mapped to its model.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: at byte {offset}: {problem}")]
+pub struct MapError {
+    /// Element path.
+    pub path: String,
+    /// Byte offset of the element's start tag.
+    pub offset: usize,
+    /// What is wrong.
+    pub problem: String,
+}
+
+impl MapError {
+    /// An error about `el` at `path`.
+    pub fn at(path: &Path<'_>, el: &Element, problem: impl Into<String>) -> Self {
+        MapError {
+            path: path.to_string(),
+            offset: el.offset,
+            problem: problem.into(),
+        }
+    }
+}
+
+/// A type that maps to one XML element.
+pub trait Xml: Sized {
+    /// Reads the value from `el`, found at `path`.
+    fn read(el: &Element, path: &Path<'_>) -> Result<Self, MapError>;
+    /// Writes the value as an element called `tag` (in the default namespace in scope).
+    fn write(&self, tag: &str, out: &mut String);
+}
+
+/// The children of one element, split into typed candidates and kept extras.
+pub struct In<'a> {
+    el: &'a Element,
+    path: &'a Path<'a>,
+    /// Children the struct does not type.
+    pub rest: Rest,
+}
+
+impl<'a> In<'a> {
+    /// Splits the children of `el`: `known` are the local names the struct types.
+    pub fn new(el: &'a Element, path: &'a Path<'a>, known: &[&str]) -> Self {
+        let mut rest = Vec::new();
+        let mut after: &str = "";
+        for c in &el.children {
+            if c.ns == el.ns && known.contains(&c.name.as_str()) {
+                after = c.name.as_str();
+            } else {
+                rest.push(Extra {
+                    after: after.to_owned(),
+                    element: c.clone(),
+                    same_ns: c.ns == el.ns,
+                });
+            }
+        }
+        In {
+            el,
+            path,
+            rest: Rest(rest),
+        }
+    }
+
+    fn named(&self, tag: &'a str) -> impl Iterator<Item = &'a Element> + 'a {
+        let ns = &*self.el.ns;
+        self.el
+            .children
+            .iter()
+            .filter(move |c| c.name == tag && &*c.ns == ns)
+    }
+
+    /// At most one child `tag`.
+    pub fn opt<T: Xml>(&self, tag: &'a str) -> Result<Option<T>, MapError> {
+        let mut it = self.named(tag);
+        let Some(first) = it.next() else {
+            return Ok(None);
+        };
+        let path = self.path.child(tag);
+        if let Some(second) = it.next() {
+            return Err(MapError::at(
+                &path,
+                second,
+                format!("`{tag}` may appear once here"),
+            ));
+        }
+        T::read(first, &path).map(Some)
+    }
+
+    /// Exactly one child `tag`.
+    pub fn one<T: Xml>(&self, tag: &'a str) -> Result<T, MapError> {
+        match self.opt(tag)? {
+            Some(v) => Ok(v),
+            None => Err(MapError::at(self.path, self.el, format!("missing `{tag}`"))),
+        }
+    }
+
+    /// Every child `tag`, in order.
+    pub fn many<T: Xml>(&self, tag: &'a str) -> Result<Vec<T>, MapError> {
+        let path = self.path.child(tag);
+        self.named(tag).map(|c| T::read(c, &path)).collect()
+    }
+}
+
+/// Writes the children of one element: typed fields in order, extras re-inserted.
+pub struct Out<'a> {
+    out: &'a mut String,
+    rest: &'a Rest,
+    done: Vec<bool>,
+}
+
+impl<'a> Out<'a> {
+    /// Starts the content of an element whose extras are `rest`.
+    pub fn new(out: &'a mut String, rest: &'a Rest) -> Self {
+        let mut o = Out {
+            out,
+            rest,
+            done: vec![false; rest.0.len()],
+        };
+        o.flush("");
+        o
+    }
+
+    fn flush(&mut self, after: &str) {
+        for (i, x) in self.rest.0.iter().enumerate() {
+            if x.after == after && !self.done.get(i).copied().unwrap_or(true) {
+                tree::write(self.out, &x.element, x.parent_ns());
+                if let Some(d) = self.done.get_mut(i) {
+                    *d = true;
+                }
+            }
+        }
+    }
+
+    /// Writes one field (absent, single or repeated) called `tag`, then the extras after it.
+    pub fn field<F: Field>(&mut self, tag: &str, value: &F) {
+        value.write_all(tag, self.out);
+        self.flush(tag);
+    }
+
+    /// Writes any extras not yet placed.
+    pub fn finish(mut self) {
+        for (i, x) in self.rest.0.iter().enumerate() {
+            if !self.done.get(i).copied().unwrap_or(true) {
+                tree::write(self.out, &x.element, x.parent_ns());
+                if let Some(d) = self.done.get_mut(i) {
+                    *d = true;
+                }
+            }
+        }
+    }
+}
+
+impl Extra {
+    /// The default namespace to write the extra against: its own when it shares its parent's
+    /// (no declaration needed), else a value no namespace equals (so it declares its own,
+    /// `xmlns=""` included).
+    fn parent_ns(&self) -> &str {
+        if self.same_ns {
+            &self.element.ns
+        } else {
+            "\u{0}"
+        }
+    }
+}
+
+/// Absent, single or repeated fields.
+pub trait Field {
+    /// Writes every value as an element `tag`.
+    fn write_all(&self, tag: &str, out: &mut String);
+}
+
+impl<T: Xml> Field for Option<&T> {
+    fn write_all(&self, tag: &str, out: &mut String) {
+        if let Some(v) = self {
+            v.write(tag, out);
+        }
+    }
+}
+
+impl<T: Xml> Field for Vec<&T> {
+    fn write_all(&self, tag: &str, out: &mut String) {
+        for v in self {
+            v.write(tag, out);
+        }
+    }
+}
+
+/// Opens `<tag>` in the default namespace in scope.
+pub fn open(out: &mut String, tag: &str) {
+    out.push('<');
+    out.push_str(tag);
+    out.push('>');
+}
+
+/// Closes `</tag>`.
+pub fn close(out: &mut String, tag: &str) {
+    out.push_str("</");
+    out.push_str(tag);
+    out.push('>');
+}
+
+/// Text of a leaf element: an error if it has child elements.
+pub fn leaf_text<'e>(el: &'e Element, path: &Path<'_>) -> Result<&'e str, MapError> {
+    if !el.children.is_empty() {
+        return Err(MapError::at(
+            path,
+            el,
+            "expected text, found child elements",
+        ));
+    }
+    Ok(el.text.as_deref().unwrap_or(""))
+}
+
+/// Writes `<tag>text</tag>`.
+pub fn write_leaf(out: &mut String, tag: &str, text: &str) {
+    open(out, tag);
+    tree::escape_text(out, text);
+    close(out, tag);
+}
+
+impl Xml for String {
+    fn read(el: &Element, path: &Path<'_>) -> Result<Self, MapError> {
+        leaf_text(el, path).map(str::to_owned)
+    }
+    fn write(&self, tag: &str, out: &mut String) {
+        write_leaf(out, tag, self);
+    }
+}
+
+/// Parses a decimal the way XSD writes one (no exponent, optional sign, optional point).
+pub fn parse_decimal(el: &Element, path: &Path<'_>) -> Result<Decimal, MapError> {
+    let text = leaf_text(el, path)?.trim();
+    let ok = !text.is_empty()
+        && text
+            .bytes()
+            .enumerate()
+            .all(|(i, b)| b.is_ascii_digit() || b == b'.' || (i == 0 && (b == b'-' || b == b'+')));
+    let value = if ok {
+        Decimal::from_str(text.trim_start_matches('+')).ok()
+    } else {
+        None
+    };
+    value.ok_or_else(|| MapError::at(path, el, format!("`{text}` is not a decimal number")))
+}
+
+impl Xml for Decimal {
+    fn read(el: &Element, path: &Path<'_>) -> Result<Self, MapError> {
+        parse_decimal(el, path)
+    }
+    fn write(&self, tag: &str, out: &mut String) {
+        write_leaf(out, tag, &self.to_string());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::common::{ActiveAmount, GroupHeader, PaymentId};
+
+    fn el(xml: &str) -> Element {
+        tree::read(xml).unwrap().remove(0)
+    }
+
+    #[test]
+    fn extras_go_back_after_the_typed_sibling_they_followed() {
+        let src = r#"<PmtId xmlns="urn:x"><ClrSysRef>C</ClrSysRef><InstrId>I</InstrId><X xmlns="urn:other">o</X><EndToEndId>E</EndToEndId><Y xmlns="">n</Y></PmtId>"#;
+        let id = PaymentId::read(&el(src), &Path::root("PmtId")).unwrap();
+        assert_eq!(id.instr_id.as_ref().unwrap().as_str(), "I");
+        let mut out = String::new();
+        id.write("PmtId", &mut out);
+        // `ClrSysRef` is in the parent's namespace: written prefix-free; the others declare theirs.
+        assert_eq!(
+            out,
+            r#"<PmtId><ClrSysRef>C</ClrSysRef><InstrId>I</InstrId><X xmlns="urn:other">o</X><EndToEndId>E</EndToEndId><Y xmlns="">n</Y></PmtId>"#
+        );
+    }
+
+    #[test]
+    fn duplicates_missing_and_bad_values_name_path_and_offset() {
+        let dup = el(r#"<GrpHdr><MsgId>A</MsgId><MsgId>B</MsgId></GrpHdr>"#);
+        let e = GroupHeader::read(&dup, &Path::root("GrpHdr")).unwrap_err();
+        assert_eq!((e.path.as_str(), e.offset), ("/GrpHdr/MsgId", 24), "{e}");
+        let missing = el(r#"<GrpHdr><CreDtTm>2026-01-01T00:00:00Z</CreDtTm></GrpHdr>"#);
+        let e = GroupHeader::read(&missing, &Path::root("GrpHdr")).unwrap_err();
+        assert!(e.problem.contains("MsgId"), "{e}");
+        for bad in [
+            r#"<A>1.0</A>"#,
+            r#"<A Ccy="EUR">1,5</A>"#,
+            r#"<A Ccy="EUR"><B/></A>"#,
+            r#"<A Ccy="EUR">1e3</A>"#,
+        ] {
+            assert!(
+                ActiveAmount::read(&el(bad), &Path::root("A")).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn currency_minor_units() {
+        let amt = |v: &str, c: &str| {
+            ActiveAmount::read(&el(&format!(r#"<A Ccy="{c}">{v}</A>"#)), &Path::root("A")).unwrap()
+        };
+        assert_eq!(amt("700", "EUR").canonical_text(), "700.00");
+        assert_eq!(amt("700", "JPY").canonical_text(), "700");
+        assert_eq!(amt("1.5", "BHD").canonical_text(), "1.500");
+        assert_eq!(amt("1.23456", "EUR").canonical_text(), "1.23456");
+    }
+}
