@@ -85,23 +85,6 @@ fn every_fixture_folder_has_a_readme() {
     }
 }
 
-fn luhn_valid(digits: &str) -> bool {
-    let sum: u32 = digits
-        .bytes()
-        .rev()
-        .enumerate()
-        .map(|(i, b)| {
-            let d = u32::from(b - b'0');
-            if i % 2 == 1 {
-                if d * 2 > 9 { d * 2 - 9 } else { d * 2 }
-            } else {
-                d
-            }
-        })
-        .sum();
-    sum.is_multiple_of(10)
-}
-
 /// Card-number candidates with their line numbers: maximal runs of 13 to 19 digits in plain
 /// text, and, inside hex dumps (chip data), the digits that follow an EMV tag 5A or 57 and its
 /// length byte. A digit run inside a hex dump is otherwise just bytes, not a number.
@@ -160,7 +143,7 @@ fn pan_candidates_finds_card_numbers_in_text_and_chip_data() {
         pan_candidates("F2 4761739001010010\n55 9F02060000000001005A0847617390010100105F340101\n");
     let digits: Vec<&str> = found.iter().map(|(_, d)| d.as_str()).collect();
     assert_eq!(digits, ["4761739001010010", "4761739001010010"]);
-    assert!(found.iter().all(|(_, d)| luhn_valid(d)));
+    assert!(found.iter().all(|(_, d)| emv::card::luhn_valid(d)));
     assert!(pan_candidates("9F260811223344556677889F2701").is_empty());
 }
 
@@ -182,7 +165,7 @@ fn no_luhn_valid_pan_in_snapshots() {
             }
             // Say where, never the digits: the failure message must not leak either.
             assert!(
-                !luhn_valid(&digits),
+                !emv::card::luhn_valid(&digits),
                 "{}:{line_no}: a Luhn-valid PAN-like number in the clear",
                 file.display()
             );
