@@ -238,7 +238,19 @@ fn cli_adapt_list_and_exit_codes() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    insta::assert_snapshot!("matrix", String::from_utf8(out.stdout).unwrap());
+    let matrix = String::from_utf8(out.stdout).unwrap();
+    insta::assert_snapshot!("matrix", matrix);
+    // adapters/README.md shows the same matrix: generated from the code, never hand-kept
+    let readme = std::fs::read_to_string(common::root().join("adapters/README.md")).unwrap();
+    let shown = readme
+        .split("<!-- matrix:start -->\n```\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```\n<!-- matrix:end -->").next())
+        .unwrap_or("");
+    assert_eq!(
+        shown, matrix,
+        "adapters/README.md's matrix is stale: paste `clearway adapt --list` between the markers"
+    );
 
     let fixtures = common::fixtures();
     let profile = fixtures.join("profiles/card_acquirer.toml");
