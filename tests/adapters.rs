@@ -82,6 +82,36 @@ fn every_profile_loads() {
 }
 
 #[test]
+fn a_dialect_file_is_read_relative_to_its_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let dialect =
+        std::fs::read_to_string(common::root().join("emv/dialects/iso87binary.toml")).unwrap();
+    std::fs::write(dir.path().join("bank87.toml"), dialect).unwrap();
+    let profile = std::fs::read_to_string(common::fixtures().join("profiles/card_acquirer.toml"))
+        .unwrap()
+        .replace(
+            "dialect = \"iso87binary\"",
+            "dialect_file = \"bank87.toml\"",
+        );
+    std::fs::write(dir.path().join("bank.toml"), &profile).unwrap();
+    let loaded = Profile::load(&dir.path().join("bank.toml")).unwrap();
+    assert_eq!(loaded.dialect().unwrap().name(), "bank87");
+
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        profile.replace("bank87.toml", "missing.toml"),
+    )
+    .unwrap();
+    let e = Profile::load(&dir.path().join("bad.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("iso8583.dialect") && e.contains("missing.toml"),
+        "{e}"
+    );
+}
+
+#[test]
 fn events_agree_with_their_schemas() {
     let schemas = common::root().join("adapters/schemas");
     let mut checked = 0;
@@ -150,7 +180,7 @@ fn card_events_through_card_profiles() {
             let again = adapters::adapt(&event, profile).unwrap();
             assert_eq!(out.wire, again.wire, "{folder}/{stem}: not deterministic");
             // decodes back to the same fields
-            let dialect = profile.dialect().unwrap().unwrap();
+            let dialect = profile.dialect().unwrap().clone();
             let decoded = unpack(&dialect, &out.wire).unwrap();
             assert_eq!(decoded.describe(&dialect).to_string(), out.described);
             assert_eq!(decoded.mti().as_str(), out.message_type);
@@ -200,7 +230,7 @@ fn inbound_iso8583_answers_become_status_events() {
     ] {
         let profile =
             Profile::load(&common::fixtures().join("profiles").join(profile_file)).unwrap();
-        let dialect = profile.dialect().unwrap().unwrap();
+        let dialect = profile.dialect().unwrap().clone();
         for kind in ["ok", "err"] {
             let dir = root.join(dialect_dir).join(kind);
             if !dir.is_dir() {
@@ -347,7 +377,7 @@ mod properties {
                 let mut event = Event::from_json(&text).unwrap();
                 event.bank = profile.id.clone();
                 let out = adapters::adapt(&event, &profile).unwrap();
-                let dialect = profile.dialect().unwrap().unwrap();
+                let dialect = profile.dialect().unwrap().clone();
                 let decoded = unpack(&dialect, &out.wire).unwrap();
                 let amount = decoded.text(4).unwrap().into_owned();
                 prop_assert_eq!(amount, format!("{minor:012}"));

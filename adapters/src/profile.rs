@@ -176,6 +176,8 @@ pub struct Profile {
     pub cutoff: Cutoff,
     /// The cut-off zone, parsed.
     pub time_zone: chrono_tz::Tz,
+    /// The ISO 8583 dialect, resolved once when the profile is loaded.
+    dialect: Option<emv::iso8583::Dialect>,
 }
 
 /// What is wrong with a profile: the file, then every problem with its key.
@@ -328,13 +330,13 @@ impl Profile {
             }
             _ => {}
         }
+        let mut dialect = None;
         if let Some(section) = &raw.iso8583 {
             match (&section.dialect, &section.dialect_file) {
-                (Some(name), None) => {
-                    if let Err(e) = emv::iso8583::Dialect::shipped(name) {
-                        bad("iso8583.dialect", e.to_string());
-                    }
-                }
+                (Some(name), None) => match emv::iso8583::Dialect::shipped(name) {
+                    Ok(d) => dialect = Some(d),
+                    Err(e) => bad("iso8583.dialect", e.to_string()),
+                },
                 (None, Some(_)) => {}
                 _ => bad(
                     "iso8583.dialect",
@@ -402,6 +404,7 @@ impl Profile {
                 queues: raw.queues,
                 cutoff: raw.cutoff,
                 time_zone,
+                dialect,
             }),
             _ => Err(ProfileError::Invalid {
                 file: file.to_owned(),
@@ -418,42 +421,35 @@ impl Profile {
             message: e.to_string(),
         })?;
         let mut profile = Profile::from_toml(&file, &text)?;
-        // A dialect file is resolved against the profile's folder, once, here.
+        // A dialect file is read once, here, relative to the profile's folder.
         if let Some(section) = profile.iso8583.as_mut()
             && let Some(dialect_file) = section.dialect_file.as_mut()
-            && dialect_file.is_relative()
         {
-            *dialect_file = path.parent().unwrap_or(Path::new(".")).join(&*dialect_file);
+            if dialect_file.is_relative() {
+                *dialect_file = path.parent().unwrap_or(Path::new(".")).join(&*dialect_file);
+            }
+            let fail = |message: String| ProfileError::Dialect {
+                file: file.clone(),
+                message,
+            };
+            let text = std::fs::read_to_string(&*dialect_file)
+                .map_err(|e| fail(format!("{}: {e}", dialect_file.display())))?;
+            let name = dialect_file
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("dialect");
+            let dialect =
+                emv::iso8583::Dialect::from_toml(name, &text).map_err(|e| fail(e.to_string()))?;
+            profile.dialect = Some(dialect);
         }
-        profile.dialect().map(|_| profile)
+        Ok(profile)
     }
 
-    /// The ISO 8583 dialect of a card profile (shipped, or read from its file).
-    pub fn dialect(&self) -> Result<Option<emv::iso8583::Dialect>, ProfileError> {
-        let Some(section) = &self.iso8583 else {
-            return Ok(None);
-        };
-        let fail = |message: String| ProfileError::Dialect {
-            file: self.id.clone(),
-            message,
-        };
-        match (&section.dialect, &section.dialect_file) {
-            (Some(name), _) => emv::iso8583::Dialect::shipped(name)
-                .map(Some)
-                .map_err(|e| fail(e.to_string())),
-            (None, Some(path)) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| fail(format!("{}: {e}", path.display())))?;
-                let name = path
-                    .file_stem()
-                    .and_then(|s| s.to_str())
-                    .unwrap_or("dialect");
-                emv::iso8583::Dialect::from_toml(name, &text)
-                    .map(Some)
-                    .map_err(|e| fail(e.to_string()))
-            }
-            (None, None) => Err(fail("no dialect".into())),
-        }
+    /// The ISO 8583 dialect of a card profile: shipped, or read from its file by
+    /// [`Profile::load`] (a profile parsed with [`Profile::from_toml`] that names a dialect
+    /// file has none until loaded).
+    pub fn dialect(&self) -> Option<&emv::iso8583::Dialect> {
+        self.dialect.as_ref()
     }
 
     /// The message (type and version) this profile plans for an event type, if any.

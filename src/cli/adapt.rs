@@ -94,7 +94,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
 }
 
 fn inbound(profile: &Profile, path: &Path, _json: bool) -> anyhow::Result<Outcome> {
-    let Some(dialect) = profile.dialect().map_err(|e| refused(e.to_string()))? else {
+    let Some(dialect) = profile.dialect() else {
         return Err(refused(format!(
             "profile {}: reading ISO 20022 answers is pending (the ISO 20022 model is being built)",
             profile.id
@@ -104,7 +104,7 @@ fn inbound(profile: &Profile, path: &Path, _json: bool) -> anyhow::Result<Outcom
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let wire = parse_hex(&text)?;
     let status =
-        adapters::inbound::iso8583(profile, &dialect, &wire).map_err(|e| refused(e.to_string()))?;
+        adapters::inbound::iso8583(profile, dialect, &wire).map_err(|e| refused(e.to_string()))?;
     println!("{}", serde_json::to_string_pretty(&status)?);
     Ok(Outcome::Clean)
 }

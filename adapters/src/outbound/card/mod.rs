@@ -25,15 +25,14 @@ use crate::profile::{Iso8583Section, Profile};
 
 /// Maps a `card.*` event.
 pub(crate) fn map(event: &Event, profile: &Profile) -> Result<Outbound, Refusal> {
-    let dialect = profile
-        .dialect()
-        .map_err(|e| Refusal::one(e.to_string()))?
-        .ok_or_else(|| Refusal::one("profile: no ISO 8583 dialect"))?;
+    let dialect = profile.dialect().ok_or_else(|| {
+        Refusal::one("profile: no ISO 8583 dialect (load the profile with Profile::load)")
+    })?;
     let section = profile
         .iso8583
         .as_ref()
         .ok_or_else(|| Refusal::one("profile: no [iso8583] section"))?;
-    let mut b = Builder::new(&dialect, section, event)?;
+    let mut b = Builder::new(dialect, section, event)?;
     match &event.data {
         EventData::CardAuthorizationRequested(d) => authorization::build(&mut b, d),
         EventData::CardAuthorizationReversed(d) => reversal::build(&mut b, d),
