@@ -335,30 +335,50 @@ mod properties {
     use super::*;
     use proptest::prelude::*;
 
-    fn event_json(id: u32, minor: u64, currency: &str, name: &str, emv: bool) -> String {
+    /// A valid event of `event_type` built from the generated values.
+    fn event_json(
+        event_type: &str,
+        id: u32,
+        minor: u64,
+        currency: &str,
+        name: &str,
+        emv: bool,
+    ) -> String {
         let value = adapters::money::minor_to_string(
             minor,
             iso20022::money::Currency::parse(currency).unwrap(),
         );
+        let amount = serde_json::json!({"value": value, "currency": currency});
+        let card =
+            serde_json::json!({"pan": "4761739001010010", "expiry": "2812", "entry_mode": "051"});
+        let terminal = serde_json::json!({"terminal_id": "T1", "merchant_id": "M1",
+            "merchant_name": name, "city": "Berlin", "country": "DE", "mcc": "5411"});
+        let original =
+            serde_json::json!({"event_id": "evt-o", "occurred_at": "2026-11-25T10:00:00Z"});
         let chip = if emv {
-            r#","emv":{"9F26":"0102030405060708","9F27":"80","9F02":"000000000100"}"#
+            serde_json::json!({"9F26": "0102030405060708", "9F27": "80"})
         } else {
-            ""
+            serde_json::json!({})
         };
-        serde_json::json!({
-            "schema": "clearway.event.v1",
-            "event_id": format!("evt-prop-{id}"),
-            "type": "card.authorization_requested",
-            "occurred_at": "2026-11-25T10:15:30Z",
-            "bank": "x",
-            "data": serde_json::from_str::<serde_json::Value>(&format!(
-                r#"{{"payment_id":"p","amount":{{"value":"{value}","currency":"{currency}"}},
-                "card":{{"pan":"4761739001010010","expiry":"2812","entry_mode":"051"}},
-                "terminal":{{"terminal_id":"T1","merchant_id":"M1","merchant_name":{},
-                "city":"Berlin","country":"DE","mcc":"5411"}}{chip}}}"#,
-                serde_json::to_string(name).unwrap()
-            )).unwrap()
-        })
+        let total = |count: u64| serde_json::json!({"count": count, "amount": value});
+        let data = match event_type {
+            "card.authorization_requested" => serde_json::json!({"payment_id": "p",
+                "amount": amount, "card": card, "terminal": terminal, "emv": chip}),
+            "card.authorization_reversed" => serde_json::json!({"payment_id": "p",
+                "amount": amount, "card": card, "terminal": terminal, "original": original}),
+            "card.capture" => serde_json::json!({"payment_id": "p", "amount": amount,
+                "card": card, "terminal": terminal, "emv": chip, "authorization":
+                {"event_id": "evt-o", "occurred_at": "2026-11-25T10:00:00Z", "approval_code": "ABC123"}}),
+            "card.refund" => serde_json::json!({"payment_id": "p", "amount": amount,
+                "card": card, "terminal": terminal}),
+            _ => {
+                serde_json::json!({"batch_id": "b", "currency": currency, "settlement_date": "1126",
+                "credits": total(1), "credit_reversals": total(1), "debits": total(2),
+                "debit_reversals": total(2), "net": "0"})
+            }
+        };
+        serde_json::json!({"schema": "clearway.event.v1", "event_id": format!("evt-prop-{id}"),
+            "type": event_type, "occurred_at": "2026-11-25T10:15:30Z", "bank": "x", "data": data})
         .to_string()
     }
 
@@ -371,16 +391,28 @@ mod properties {
             currency in prop::sample::select(vec!["EUR", "USD", "JPY", "BHD", "GBP"]),
             name in "[ -~]{1,60}",
             emv in any::<bool>(),
+            event_type in prop::sample::select(vec![
+                "card.authorization_requested",
+                "card.authorization_reversed",
+                "card.capture",
+                "card.refund",
+                "card.batch_closed",
+            ]),
         ) {
-            let text = event_json(id, minor, currency, &name, emv);
+            let text = event_json(event_type, id, minor, currency, &name, emv);
             for profile in card_profiles() {
                 let mut event = Event::from_json(&text).unwrap();
                 event.bank = profile.id.clone();
                 let out = adapters::adapt(&event, &profile).unwrap();
                 let dialect = profile.dialect().unwrap().clone();
                 let decoded = unpack(&dialect, &out.wire).unwrap();
-                let amount = decoded.text(4).unwrap().into_owned();
-                prop_assert_eq!(amount, format!("{minor:012}"));
+                let (field, width) = if event_type == "card.batch_closed" { (86, 16) } else { (4, 12) };
+                let amount = decoded.text(field).unwrap().into_owned();
+                prop_assert_eq!(amount, format!("{minor:0width$}"));
+                if event_type == "card.batch_closed" {
+                    // equal debits and credits net to zero
+                    prop_assert_eq!(decoded.text(97).unwrap().into_owned(), format!("C{:016}", 0));
+                }
                 prop_assert!(!out.described.contains("4761739001010010"));
             }
         }
