@@ -35,6 +35,50 @@ impl fmt::Debug for CardPan {
     }
 }
 
+/// EMV data objects for DE 55: tag (hex) → value (hex). `Debug` and `Serialize` hide the
+/// values of the tags the EMV dictionary marks sensitive (5A PAN, 57 track 2 equivalent, …),
+/// so an event printed for a log never carries them.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct ChipData(pub BTreeMap<String, String>);
+
+impl ChipData {
+    fn shown(&self) -> BTreeMap<&str, String> {
+        let dictionary = emv::tlv::dictionary::Dictionary::shipped();
+        self.0
+            .iter()
+            .map(|(tag, value)| {
+                let sensitive = emv::iso8583::parse_hex(tag)
+                    .and_then(|b| emv::tlv::Tag::from_bytes(&b))
+                    .is_none_or(|t| dictionary.is_sensitive(t));
+                let shown = if sensitive {
+                    format!("<{} hex digits masked>", value.len())
+                } else {
+                    value.clone()
+                };
+                (tag.as_str(), shown)
+            })
+            .collect()
+    }
+
+    /// Whether there are no objects.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for ChipData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.shown()).finish()
+    }
+}
+
+impl Serialize for ChipData {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.shown().serialize(s)
+    }
+}
+
 /// The card as the terminal read it.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -93,7 +137,7 @@ pub struct AuthorizationRequested {
     pub terminal: Terminal,
     /// EMV data objects for DE 55: tag (hex) → value (hex), encoded in tag order.
     #[serde(default)]
-    pub emv: BTreeMap<String, String>,
+    pub emv: ChipData,
 }
 
 /// `card.authorization_reversed`: undo an authorization (0400 with DE 90).
@@ -128,7 +172,7 @@ pub struct Capture {
     pub authorization: AuthorizationRef,
     /// EMV data for DE 55 (single-message acquirers usually want it).
     #[serde(default)]
-    pub emv: BTreeMap<String, String>,
+    pub emv: ChipData,
 }
 
 /// An earlier authorization and what the issuer answered.
@@ -194,4 +238,30 @@ pub struct Total {
     pub count: u64,
     /// Their sum.
     pub amount: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_and_serialize_never_show_card_data() {
+        let card: Card = serde_json::from_str(
+            r#"{"pan":"4761739001010010","expiry":"2812","entry_mode":"051"}"#,
+        )
+        .unwrap();
+        let chip: ChipData =
+            serde_json::from_str(r#"{"5A":"4761739001010010","9F27":"80"}"#).unwrap();
+        for text in [
+            format!("{card:?} {chip:?}"),
+            serde_json::to_string(&card).unwrap(),
+            serde_json::to_string(&chip).unwrap(),
+        ] {
+            assert!(!text.contains("4761739001010010"), "{text}");
+            assert!(
+                text.contains("476173******0010") || text.contains("9F27"),
+                "{text}"
+            );
+        }
+    }
 }

@@ -12,13 +12,12 @@ mod financial;
 mod reversal;
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike, FixedOffset, Timelike, Utc};
 use emv::iso8583::{Dialect, Message, Mti, Value};
 
 use super::{Outbound, Refusal};
-use crate::event::card::{Card, Terminal};
+use crate::event::card::{Card, ChipData, Terminal};
 use crate::event::{Event, EventData};
 use crate::money::{AmountField, Money, numeric_code};
 use crate::profile::{Iso8583Section, Profile};
@@ -235,12 +234,12 @@ impl<'d> Builder<'d> {
     }
 
     /// DE 55 from the event's EMV objects (tag hex → value hex), BER-TLV in tag order.
-    pub(crate) fn chip(&mut self, emv_data: &BTreeMap<String, String>) {
+    pub(crate) fn chip(&mut self, emv_data: &ChipData) {
         if emv_data.is_empty() {
             return;
         }
         let mut objects = Vec::new();
-        for (tag, value) in emv_data {
+        for (tag, value) in &emv_data.0 {
             let path = format!("data.emv.{tag}");
             let parsed_tag = emv::iso8583::parse_hex(tag)
                 .and_then(|bytes| emv::tlv::Tag::from_bytes(&bytes))
