@@ -61,6 +61,15 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let event = Event::from_json(&text).map_err(|e| refused(e.to_string()))?;
+    if let Some(planned) = profile.planned_message(event.event_type)
+        && !adapters::outbound::is_built(event.event_type, &profile)
+    {
+        // Not the event's fault: exit 1, not 3.
+        anyhow::bail!(
+            "{}: the mapping to {planned} is not built yet (pending the ISO 20022 model)",
+            event.event_type
+        );
+    }
     let out = adapters::adapt(&event, &profile).map_err(|e| {
         refused(format!(
             "{} refused: {}",

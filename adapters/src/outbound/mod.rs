@@ -58,23 +58,34 @@ impl Refusal {
 
 /// Maps an event to its message for `profile`.
 pub fn adapt(event: &Event, profile: &Profile) -> Result<Outbound, Refusal> {
+    let mut reasons = Vec::new();
     if event.bank != profile.id {
-        return Err(Refusal::one(format!(
+        reasons.push(format!(
             "bank: the event is for {:?}, the profile is {:?}",
             event.bank, profile.id
-        )));
+        ));
     }
-    match (profile.channel, event.event_type) {
-        (Channel::Iso8583, t) if t.is_card() => card::map(event, profile),
-        (Channel::Iso20022, t) if !t.is_card() => Err(Refusal::one(format!(
+    let t = event.event_type;
+    let fits = match profile.channel {
+        Channel::Iso8583 => t.is_card(),
+        Channel::Iso20022 => !t.is_card(),
+    };
+    if !fits {
+        reasons.push(format!(
+            "type: {t} cannot travel on profile {:?} ({:?} channel)",
+            profile.id, profile.channel
+        ));
+    }
+    if !reasons.is_empty() {
+        return Err(Refusal { reasons });
+    }
+    match profile.channel {
+        Channel::Iso8583 => card::map(event, profile),
+        Channel::Iso20022 => Err(Refusal::one(format!(
             "{t}: the mapping to {} is pending (the ISO 20022 model is being built)",
             profile
                 .planned_message(t)
                 .unwrap_or_else(|| "(no version in profile)".into())
-        ))),
-        (channel, t) => Err(Refusal::one(format!(
-            "type: {t} cannot travel on profile {:?} ({channel:?} channel)",
-            profile.id
         ))),
     }
 }
