@@ -160,7 +160,7 @@ pub struct Profile {
     pub currency: iso20022::money::Currency,
     /// How money settles.
     pub settlement: SettlementMethod,
-    /// The market rule pack checked before sending (`sepa`, `cbprplus`, `fednow`).
+    /// The market rule pack checked before sending: a pack shipped in `iso20022/rules/`.
     pub rule_pack: Option<String>,
     /// Message version per family, e.g. `credit_transfer = "pacs.008.001.08"`.
     pub messages: BTreeMap<String, String>,
@@ -356,6 +356,17 @@ impl Profile {
                 );
             }
         }
+        if let Some(pack) = &raw.rule_pack
+            && !iso20022::rules::RulePack::shipped_names().contains(&pack.as_str())
+        {
+            bad(
+                "rule_pack",
+                format!(
+                    "{pack:?} is not a shipped rule pack ({})",
+                    iso20022::rules::RulePack::shipped_names().join(", ")
+                ),
+            );
+        }
         if let Some(header) = &raw.header
             && header.bah
             && header.business_service.is_none()
@@ -510,6 +521,8 @@ cutoff = { times = ["22:00"], time_zone = "Europe/Berlin" }
         for key in ["bic", "cutoff.time_zone", "cutoff.times[0]"] {
             assert!(e.contains(key), "{e}");
         }
+        let e = Profile::from_toml("t", &format!("rule_pack = \"moon\"\n{CARD}")).unwrap_err();
+        assert!(e.to_string().contains("rule_pack"), "{e}");
         let e = Profile::from_toml("t", &format!("{CARD}\ncolour = 1")).unwrap_err();
         assert!(e.to_string().contains("colour"), "{e}");
     }
