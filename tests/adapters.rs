@@ -185,11 +185,12 @@ fn card_events_through_card_profiles() {
             assert_eq!(decoded.describe(&dialect).to_string(), out.described);
             assert_eq!(decoded.mti().as_str(), out.message_type);
             let mut shown = format!(
-                "{} × {}: {} ({} bytes)\n{}",
+                "{} × {}: {} ({} bytes), key {}\n{}",
                 folder,
                 profile.id,
                 out.message_type,
                 out.wire.len(),
+                out.message_key,
                 out.described
             );
             for warning in &out.warnings {
@@ -328,6 +329,25 @@ fn cli_adapt_list_and_exit_codes() {
         .output()
         .unwrap();
     assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"AM04\""));
+
+    // the same answer as raw bytes (no --hex): read as the wire itself
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("answer.bin");
+    let hex = std::fs::read_to_string(&answer).unwrap();
+    std::fs::write(&raw, emv::iso8583::parse_hex(hex.trim()).unwrap()).unwrap();
+    let out = common::clearway()
+        .args(["adapt", "--profile"])
+        .arg(&profile)
+        .arg("--inbound")
+        .arg(&raw)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("\"AM04\""));
 }
 

@@ -22,10 +22,11 @@ pub(crate) struct Args {
     /// Read a bank message and print its status event.
     #[arg(long, value_name = "MESSAGE", conflicts_with = "input")]
     inbound: Option<PathBuf>,
-    /// The inbound file holds hex text (the default for ISO 8583 profiles).
+    /// The inbound file holds hex text (assumed anyway when it is only hex digits and spaces;
+    /// otherwise the file is the raw message bytes).
     #[arg(long, requires = "inbound")]
     hex: bool,
-    /// Print JSON instead of text.
+    /// Print JSON instead of text (status events are always JSON).
     #[arg(long)]
     json: bool,
     /// Print card numbers in the clear in the hex line (the decoded form stays masked).
@@ -53,7 +54,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
     };
     let profile = Profile::load(profile_path).map_err(|e| refused(e.to_string()))?;
     if let Some(path) = &args.inbound {
-        return inbound(&profile, path, args.json);
+        return inbound(&profile, path, args.hex);
     }
     let Some(path) = &args.input else {
         return Err(refused("give an EVENT.json, --inbound MESSAGE or --list"));
@@ -87,6 +88,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
             "event_id": event.event_id.as_str(),
             "profile": profile.id,
             "message_type": out.message_type,
+            "message_key": out.message_key,
             "hex": hex,
             "decoded": out.described,
             "warnings": out.warnings,
@@ -102,16 +104,23 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
     Ok(Outcome::Clean)
 }
 
-fn inbound(profile: &Profile, path: &Path, _json: bool) -> anyhow::Result<Outcome> {
+fn inbound(profile: &Profile, path: &Path, hex: bool) -> anyhow::Result<Outcome> {
     let Some(dialect) = profile.dialect() else {
         return Err(refused(format!(
             "profile {}: reading ISO 20022 answers is pending (the ISO 20022 model is being built)",
             profile.id
         )));
     };
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let wire = parse_hex(&text)?;
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    // hex text when asked, or when the file is nothing but hex digits and whitespace
+    let is_hex_text = bytes
+        .iter()
+        .all(|b| b.is_ascii_hexdigit() || b.is_ascii_whitespace());
+    let wire = if hex || is_hex_text {
+        parse_hex(&String::from_utf8_lossy(&bytes))?
+    } else {
+        bytes
+    };
     let status =
         adapters::inbound::iso8583(profile, dialect, &wire).map_err(|e| refused(e.to_string()))?;
     println!("{}", serde_json::to_string_pretty(&status)?);

@@ -18,6 +18,9 @@ use crate::profile::{Channel, Profile};
 pub struct Outbound {
     /// `0100`, `pacs.008.001.08`, …
     pub message_type: String,
+    /// The business identity of the message, stable across re-sends (the AMQP `message_id`):
+    /// `MTI-STAN-RRN-acquirer` for cards, MsgId for ISO 20022.
+    pub message_key: String,
     /// The bytes to send: the one place card data is in the clear.
     pub wire: Vec<u8>,
     /// The wire as uppercase hex with card numbers masked (as BCD digits and as ASCII hex).
@@ -33,6 +36,7 @@ impl fmt::Debug for Outbound {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Outbound")
             .field("message_type", &self.message_type)
+            .field("message_key", &self.message_key)
             .field("wire_len", &self.wire.len())
             .field("warnings", &self.warnings)
             .finish()

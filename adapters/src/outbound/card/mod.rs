@@ -288,7 +288,16 @@ impl<'d> Builder<'d> {
             hex_masker.add_pan(&emv::iso8583::to_hex(pan.as_bytes()));
         }
         let hex_masked = hex_masker.mask(&emv::iso8583::to_hex(&wire)).into_owned();
+        let text = |n: u16| self.message.text(n).unwrap_or_default().into_owned();
+        let message_key = format!(
+            "{}-{}-{}-{}",
+            self.message.mti().as_str(),
+            text(11),
+            text(37),
+            self.section.acquirer_id
+        );
         Ok(Outbound {
+            message_key,
             hex_masked,
             message_type: self.message.mti().as_str().to_owned(),
             described: self.message.describe(self.dialect).to_string(),
