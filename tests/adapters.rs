@@ -437,4 +437,38 @@ mod properties {
             }
         }
     }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        /// Hostile input gives a value or an error, never a panic.
+        #[test]
+        fn no_input_panics(text in ".{0,300}", bytes in prop::collection::vec(any::<u8>(), 0..300)) {
+            let _ = Event::from_json(&text);
+            let _ = Profile::from_toml("fuzz", &text);
+            let _ = adapters::de39::Table::from_toml(&text);
+            for profile in card_profiles() {
+                let _ = adapters::inbound::iso8583(&profile, profile.dialect().unwrap(), &bytes);
+            }
+        }
+
+        /// A valid event with one JSON value replaced by noise is refused or mapped, never a panic.
+        #[test]
+        fn mutated_events_never_panic(index in 0usize..64, noise in prop::sample::select(vec![
+            "\"\"", "\"x\"", "-1", "1e999", "null", "[]", "{}", "\"99999999999999999999.999\"",
+        ])) {
+            let text = std::fs::read_to_string(
+                common::fixtures().join("events/card.authorization_requested/typical.json"),
+            ).unwrap();
+            // replace the value after the n-th `": "` (up to the next ',' or newline) with noise
+            let mut parts: Vec<String> = text.split(": ").map(str::to_owned).collect();
+            let n = 1 + index % (parts.len() - 1);
+            let end = parts[n].find([',', '\n']).unwrap_or(parts[n].len());
+            parts[n] = format!("{noise}{}", &parts[n][end..]);
+            if let Ok(event) = Event::from_json(&parts.join(": ")) {
+                for profile in card_profiles() {
+                    let _ = adapters::adapt(&event, &profile);
+                }
+            }
+        }
+    }
 }
