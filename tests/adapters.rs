@@ -225,6 +225,12 @@ fn invalid_card_events_are_refused_with_every_reason() {
 #[test]
 fn inbound_iso8583_answers_become_status_events() {
     let root = common::fixtures().join("inbound/iso8583");
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(common::root().join("adapters/schemas/clearway.status.v1.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let status_schema = jsonschema::validator_for(&schema).unwrap();
     for (dialect_dir, profile_file) in [
         ("iso87binary", "card_acquirer.toml"),
         ("iso87ascii", "card_acquirer_single.toml"),
@@ -246,6 +252,11 @@ fn inbound_iso8583_answers_become_status_events() {
                 match (kind, result) {
                     ("ok", Ok(status)) => {
                         let json = serde_json::to_string_pretty(&status).unwrap();
+                        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+                        assert!(
+                            status_schema.is_valid(&value),
+                            "{name}: not a valid status event"
+                        );
                         assert!(!json.contains("4761739001010010"));
                         insta::assert_snapshot!(name, json);
                     }

@@ -62,6 +62,7 @@ pub struct Response {
     /// ExternalStatusReason1Code, when mapped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub iso_reason: Option<String>,
-    /// True when the table says no ISO code applies, or the code is not in the table.
+    /// True for a decline with no ISO reason: the table says none applies, or the code is not
+    /// in the table. Never true for an approval.
     pub unmapped: bool,
 }

@@ -56,7 +56,8 @@ pub fn iso8583(
             |r| r.meaning.clone(),
         ),
         iso_reason: row.and_then(|r| r.iso.clone()),
-        unmapped: row.is_none_or(|r| r.unmapped),
+        // an approval needs no reason; a decline without an ISO code says so
+        unmapped: status == Outcome::Declined && row.is_none_or(|r| r.unmapped),
         de39,
     };
     let amount = match (text(4), text(49).as_deref().and_then(from_numeric)) {
