@@ -5,6 +5,7 @@ use std::fmt;
 
 use clap::{Parser, Subcommand};
 
+mod adapt;
 pub(crate) mod emv;
 pub(crate) mod iso20022;
 pub(crate) mod iso8583;
@@ -26,6 +27,8 @@ enum Command {
     Emv(emv::Args),
     /// ISO 20022 messages: validate, parse, roundtrip, generate.
     Iso20022(iso20022::Args),
+    /// Wallet events to bank messages per profile, bank answers to status events.
+    Adapt(adapt::Args),
 }
 
 /// What a command that ran to its end found.
@@ -43,6 +46,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Iso8583(args) => iso8583::run(args),
         Command::Emv(args) => emv::run(args),
         Command::Iso20022(args) => iso20022::run(args),
+        Command::Adapt(args) => adapt::run(args),
     }
 }
 
