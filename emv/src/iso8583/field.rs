@@ -11,19 +11,97 @@ use super::dialect::{
 use super::error::{DecodeErrorKind, EncodeErrorKind, Error, FieldPath, Unit};
 
 /// A field's value: text for every type but `b`, bytes for `b`.
-#[derive(Clone, PartialEq, Eq)]
+///
+/// Decoding gives [`Value::Digits`] for short BCD fields (no heap, no UTF-8 check) and
+/// [`Value::Text`] or [`Value::Bytes`] otherwise; use [`Value::as_text`] rather than matching
+/// on `Text` to read any text value. Equality compares the text, so `Digits("123")` equals
+/// `Text("123")`.
+#[derive(Clone)]
 pub enum Value<'a> {
     /// Text, exactly as in the message (leading zeros and trailing spaces kept).
     Text(Cow<'a, str>),
     /// Bytes of a binary field.
     Bytes(Cow<'a, [u8]>),
+    /// Up to [`Digits::CAPACITY`] characters decoded from BCD, held inline.
+    Digits(Digits),
 }
 
+/// Decoded BCD characters (digits, `=` in track data, a leading `C`/`D` sign), held inline so
+/// that unpacking a numeric field of a binary dialect allocates nothing.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Digits {
+    len: u8,
+    buf: [u8; Digits::CAPACITY],
+}
+
+impl Digits {
+    /// The most characters a `Digits` holds (a 19-digit PAN, a 12-digit amount); longer BCD
+    /// fields decode to [`Value::Text`]. Kept small so that a message's 24 field slots stay
+    /// under 1 KiB, the size the allocator serves fastest.
+    pub const CAPACITY: usize = 23;
+
+    /// `Some` when `text` is ASCII and fits.
+    pub fn new(text: &str) -> Option<Self> {
+        Self::from_ascii(text.as_bytes())
+    }
+
+    fn from_ascii(bytes: &[u8]) -> Option<Self> {
+        let mut digits = Self {
+            len: u8::try_from(bytes.len()).ok()?,
+            buf: [0; Self::CAPACITY],
+        };
+        digits.buf.get_mut(..bytes.len())?.copy_from_slice(bytes);
+        bytes.is_ascii().then_some(digits)
+    }
+
+    /// The characters as bytes (ASCII).
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..usize::from(self.len)).unwrap_or_default()
+    }
+
+    /// The characters as text.
+    pub fn as_str(&self) -> &str {
+        // only ASCII is ever stored (`from_ascii`, `bcd_digits`), so this never falls back
+        let text = std::str::from_utf8(self.as_bytes());
+        debug_assert!(text.is_ok(), "Digits holds ASCII only");
+        text.unwrap_or_default()
+    }
+}
+
+/// Debug never shows the content: it may be card data.
+impl fmt::Debug for Digits {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Digits(<{} chars>)", self.len)
+    }
+}
+
+impl PartialEq for Value<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Bytes(a), Self::Bytes(b)) => a == b,
+            (Self::Bytes(_), _) | (_, Self::Bytes(_)) => false,
+            (a, b) => a.as_text() == b.as_text(),
+        }
+    }
+}
+
+impl Eq for Value<'_> {}
+
 impl Value<'_> {
+    /// The text of a text value (`Text` or `Digits`); `None` for bytes.
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Self::Text(t) => Some(t),
+            Self::Digits(d) => Some(d.as_str()),
+            Self::Bytes(_) => None,
+        }
+    }
+
     /// The value as printed: text as is, bytes as uppercase hex. Not masked: callers mask.
     pub fn to_display(&self) -> Cow<'_, str> {
         match self {
             Self::Text(t) => Cow::Borrowed(t.as_ref()),
+            Self::Digits(d) => Cow::Borrowed(d.as_str()),
             Self::Bytes(b) => Cow::Owned(to_hex(b)),
         }
     }
@@ -33,6 +111,16 @@ impl Value<'_> {
         match self {
             Self::Text(t) => Value::Text(Cow::Owned(t.into_owned())),
             Self::Bytes(b) => Value::Bytes(Cow::Owned(b.into_owned())),
+            Self::Digits(d) => Value::Digits(d),
+        }
+    }
+
+    /// The wire-side content: the text's bytes or the bytes themselves.
+    fn content(&self) -> &[u8] {
+        match self {
+            Self::Text(t) => t.as_bytes(),
+            Self::Digits(d) => d.as_bytes(),
+            Self::Bytes(b) => b,
         }
     }
 
@@ -56,6 +144,7 @@ impl fmt::Debug for Value<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Text(t) => write!(f, "Text(<{} chars>)", t.len()),
+            Self::Digits(d) => write!(f, "Text(<{} chars>)", d.len),
             Self::Bytes(b) => write!(f, "Bytes(<{} bytes>)", b.len()),
         }
     }
@@ -333,21 +422,36 @@ pub(crate) fn decode<'a>(
             }
             Value::Text(Cow::Owned(text))
         }
-        Encoding::Bcd => {
-            let mut text = Vec::with_capacity(len);
-            bcd_digits(spec, body, body_at, len, &mut text)?;
-            Value::Text(Cow::Owned(ascii_string(text, path, body_at)?))
-        }
-        Encoding::Xbcd => {
-            let mut text = Vec::with_capacity(len);
-            let (sign, digits) = body.split_first().map_or((0, &[][..]), |(s, d)| (*s, d));
-            if len > 0 {
-                allowed(FieldType::Xn, 0, sign)
-                    .map_err(|expected| Error::decode(path, body_at, bad(sign, expected)))?;
-                text.push(sign);
-                bcd_digits(spec, digits, body_at + 1, len - 1, &mut text)?;
+        Encoding::Bcd | Encoding::Xbcd => {
+            let (sign, digits, digits_at) = match spec.encoding {
+                Encoding::Xbcd => match body.split_first() {
+                    Some((sign, rest)) if len > 0 => {
+                        allowed(FieldType::Xn, 0, *sign).map_err(|expected| {
+                            Error::decode(path, body_at, bad(*sign, expected))
+                        })?;
+                        (Some(*sign), rest, body_at + 1)
+                    }
+                    _ => (None, &[][..], body_at),
+                },
+                _ => (None, body, body_at),
+            };
+            let count = len - usize::from(sign.is_some());
+            if len <= Digits::CAPACITY {
+                // the common case: no heap, and the characters are ASCII by construction
+                let mut out = DigitsWriter::new();
+                if let Some(sign) = sign {
+                    out.push(sign);
+                }
+                bcd_digits(spec, digits, digits_at, count, &mut out)?;
+                Value::Digits(out.finish())
+            } else {
+                let mut text = Vec::with_capacity(len);
+                if let Some(sign) = sign {
+                    text.push(sign);
+                }
+                bcd_digits(spec, digits, digits_at, count, &mut text)?;
+                Value::Text(Cow::Owned(ascii_string(text, path, body_at)?))
             }
-            Value::Text(Cow::Owned(ascii_string(text, path, body_at)?))
         }
     };
     *pos = body_at + body.len();
@@ -358,14 +462,155 @@ fn bad(byte: u8, expected: &'static str) -> DecodeErrorKind {
     DecodeErrorKind::BadCharacter { byte, expected }
 }
 
+/// Each byte's two nibbles as characters: `0`-`9` for 0-9, `=` for D (the track separator),
+/// 0 for the nibbles no field type allows. Decoding a byte is one lookup instead of two
+/// matches.
+const BCD_CHARS: [[u8; 2]; 256] = {
+    let mut t = [[0u8; 2]; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = [nibble_char((b >> 4) as u8), nibble_char((b & 0x0F) as u8)];
+        b += 1;
+    }
+    t
+};
+
+/// Which bytes decode to two acceptable characters: bit [`DIGITS`] when both nibbles are 0-9,
+/// bit [`TRACK`] when both are 0-9 or D. A field is good when every byte has its bit.
+const BCD_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let (h, l) = (b >> 4, b & 0x0F);
+        if h <= 9 && l <= 9 {
+            t[b] |= DIGITS;
+        }
+        if (h <= 9 || h == 0x0D) && (l <= 9 || l == 0x0D) {
+            t[b] |= TRACK;
+        }
+        b += 1;
+    }
+    t
+};
+const DIGITS: u8 = 1;
+const TRACK: u8 = 2;
+
+const fn nibble_char(n: u8) -> u8 {
+    match n {
+        0..=9 => b'0' + n,
+        0x0D => b'=',
+        _ => 0,
+    }
+}
+
 /// Appends `count` BCD digits read from `body` (pad nibble skipped) to `out`.
+///
+/// The fast path looks each byte up in [`BCD_CHARS`] and checks the whole field at once with
+/// [`BCD_CLASS`]; only a field with a bad nibble takes the slow path, which finds the first one
+/// for the error.
 fn bcd_digits(
     spec: &FieldSpec,
     body: &[u8],
     at: usize,
     count: usize,
-    out: &mut Vec<u8>,
+    out: &mut impl DigitSink,
 ) -> Result<(), Error> {
+    let need = if spec.field_type == FieldType::Z {
+        TRACK
+    } else {
+        DIGITS
+    };
+    // the nibbles that carry digits: an odd count leaves one pad nibble, first or last;
+    // the pad nibble itself is not checked
+    let odd = count % 2 == 1;
+    let (head, pairs, tail) = match (odd, spec.pad_side()) {
+        (false, _) => (None, body, None),
+        (true, Pad::Left) => match body.split_first() {
+            Some((first, rest)) => (Some(*first & 0x0F), rest, None),
+            None => (None, body, None),
+        },
+        (true, Pad::Right) => match body.split_last() {
+            Some((last, rest)) => (None, rest, Some(*last & 0xF0)),
+            None => (None, body, None),
+        },
+    };
+    let class = |b: u8| BCD_CLASS[usize::from(b)];
+    let good = pairs.iter().fold(need, |ok, &b| ok & class(b))
+        & head.map_or(need, class)
+        & tail.map_or(need, class);
+    if good == 0 {
+        return Err(bcd_error(spec, body, at, count));
+    }
+    if let Some(b) = head {
+        out.push(BCD_CHARS[usize::from(b)][1]);
+    }
+    for &b in pairs {
+        out.push_pair(BCD_CHARS[usize::from(b)]);
+    }
+    if let Some(b) = tail {
+        out.push(BCD_CHARS[usize::from(b)][0]);
+    }
+    Ok(())
+}
+
+/// Where [`bcd_digits`] writes: a `Vec` for long fields, inline [`Digits`] for short ones.
+trait DigitSink {
+    fn push(&mut self, c: u8);
+    fn push_pair(&mut self, pair: [u8; 2]);
+}
+
+impl DigitSink for Vec<u8> {
+    fn push(&mut self, c: u8) {
+        Vec::push(self, c);
+    }
+    fn push_pair(&mut self, pair: [u8; 2]) {
+        self.extend_from_slice(&pair);
+    }
+}
+
+/// Fills a [`Digits`]; the caller has checked that the field fits, and a write past the end is
+/// dropped rather than panicking (the length then says what was kept).
+struct DigitsWriter {
+    digits: Digits,
+}
+
+impl DigitsWriter {
+    fn new() -> Self {
+        Self {
+            digits: Digits {
+                len: 0,
+                buf: [0; Digits::CAPACITY],
+            },
+        }
+    }
+
+    fn finish(self) -> Digits {
+        self.digits
+    }
+}
+
+impl DigitSink for DigitsWriter {
+    fn push(&mut self, c: u8) {
+        let d = &mut self.digits;
+        if let Some(slot) = d.buf.get_mut(usize::from(d.len)) {
+            *slot = c;
+            d.len += 1;
+        }
+    }
+    fn push_pair(&mut self, pair: [u8; 2]) {
+        let d = &mut self.digits;
+        let at = usize::from(d.len);
+        if let Some(slots) = d.buf.get_mut(at..at + 2) {
+            slots.copy_from_slice(&pair);
+            d.len += 2;
+        }
+    }
+}
+
+/// The error for the first nibble of a BCD field that is not a digit (nor, in track data, the
+/// separator D); the pad nibble is not checked.
+#[cold]
+fn bcd_error(spec: &FieldSpec, body: &[u8], at: usize, count: usize) -> Error {
     let skip_first = usize::from(count % 2 == 1 && spec.pad_side() == Pad::Left);
     let track = spec.field_type == FieldType::Z;
     for (i, &byte) in body.iter().enumerate() {
@@ -374,20 +619,21 @@ fn bcd_digits(
             if k < skip_first || k >= skip_first + count {
                 continue; // the pad nibble
             }
-            out.push(match nibble {
-                0..=9 => b'0' + nibble,
-                0x0D if track => b'=',
-                _ => {
-                    return Err(Error::decode(
-                        FieldPath::Field(spec.number),
-                        at + i,
-                        DecodeErrorKind::BadNibble { nibble },
-                    ));
-                }
-            });
+            if nibble > 9 && !(track && nibble == 0x0D) {
+                return Error::decode(
+                    FieldPath::Field(spec.number),
+                    at + i,
+                    DecodeErrorKind::BadNibble { nibble },
+                );
+            }
         }
     }
-    Ok(())
+    // not reached: bcd_digits found a bad nibble; report the field's start rather than panic
+    Error::decode(
+        FieldPath::Field(spec.number),
+        at,
+        DecodeErrorKind::BadNibble { nibble: 0 },
+    )
 }
 
 /// Bytes known to be ASCII (BCD digits, a checked sign) as a `String`, without copying.
@@ -462,8 +708,7 @@ pub(crate) fn encode(spec: &FieldSpec, value: &Value<'_>, out: &mut Vec<u8>) -> 
     let path = FieldPath::Field(spec.number);
     let fail = |kind| Err(Error::encode(path, kind));
     let content: &[u8] = match (value, spec.is_binary()) {
-        (Value::Bytes(b), true) => b,
-        (Value::Text(t), false) => t.as_bytes(),
+        (Value::Bytes(_), true) | (Value::Text(_) | Value::Digits(_), false) => value.content(),
         (_, true) => return fail(EncodeErrorKind::WrongValueKind { expected: "bytes" }),
         (_, false) => return fail(EncodeErrorKind::WrongValueKind { expected: "text" }),
     };
@@ -517,33 +762,45 @@ pub(crate) fn encode(spec: &FieldSpec, value: &Value<'_>, out: &mut Vec<u8>) -> 
     Ok(())
 }
 
+/// Each character's BCD nibble: its value for `0`-`9`, D for `=` and `D` (the track
+/// separator). Only checked text reaches [`write_bcd`], so other entries are never used.
+const NIBBLE_OF: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut d = 0;
+    while d < 10 {
+        t[(b'0' + d) as usize] = d;
+        d += 1;
+    }
+    t[b'=' as usize] = 0x0D;
+    t[b'D' as usize] = 0x0D;
+    t
+};
+
 /// Packs digits (and `=`/`D` as nibble D) two per byte, padding an odd count.
 fn write_bcd(spec: &FieldSpec, digits: &[u8], out: &mut Vec<u8>) {
     let pad = spec.pad_nibble.unwrap_or(0) & 0x0F;
-    let nibble = |c: u8| {
-        if c == b'=' || c == b'D' {
-            0x0D
-        } else {
-            c.wrapping_sub(b'0') & 0x0F
-        }
+    let nibble = |c: u8| NIBBLE_OF[usize::from(c)];
+    let (head, pairs, tail) = match (digits.len() % 2 == 1, spec.pad_side()) {
+        (false, _) => (None, digits, None),
+        (true, Pad::Left) => match digits.split_first() {
+            Some((first, rest)) => (Some(*first), rest, None),
+            None => (None, digits, None),
+        },
+        (true, Pad::Right) => match digits.split_last() {
+            Some((last, rest)) => (None, rest, Some(*last)),
+            None => (None, digits, None),
+        },
     };
-    let (head, pairs) = match (digits.len() % 2 == 1, spec.pad_side()) {
-        (false, _) => (None, digits),
-        (true, Pad::Left) => (digits.split_first(), digits.get(1..).unwrap_or_default()),
-        (true, Pad::Right) => (None, digits.get(..digits.len() - 1).unwrap_or_default()),
-    };
-    if let Some((&first, _)) = head {
+    out.reserve(digits.len().div_ceil(2));
+    if let Some(first) = head {
         out.push((pad << 4) | nibble(first));
     }
-    for pair in pairs.chunks_exact(2) {
-        if let [h, l] = pair {
-            out.push((nibble(*h) << 4) | nibble(*l));
-        }
-    }
-    if digits.len() % 2 == 1
-        && spec.pad_side() == Pad::Right
-        && let Some(&last) = digits.last()
-    {
+    // an exact-size iterator: one capacity check for the whole run
+    out.extend(pairs.chunks_exact(2).map(|pair| match pair {
+        [h, l] => (nibble(*h) << 4) | nibble(*l),
+        _ => 0,
+    }));
+    if let Some(last) = tail {
         out.push((nibble(last) << 4) | pad);
     }
 }

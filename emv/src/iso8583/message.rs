@@ -109,8 +109,8 @@ impl<'a> Message<'a> {
     pub fn masker(&self, dialect: &Dialect) -> Masker {
         let mut masker = Masker::new();
         for (n, value) in &self.fields {
-            if let (Some(sensitive), Value::Text(text)) =
-                (dialect.field(*n).and_then(|s| s.sensitive), value)
+            if let (Some(sensitive), Some(text)) =
+                (dialect.field(*n).and_then(|s| s.sensitive), value.as_text())
             {
                 match sensitive {
                     Sensitive::Pan => masker.add_pan(text),
@@ -181,7 +181,7 @@ impl fmt::Debug for Message<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut masker = Masker::new();
         for (n, value) in &self.fields {
-            if let Value::Text(t) = value {
+            if let Some(t) = value.as_text() {
                 match n {
                     2 => masker.add_pan(t),
                     35 | 36 | 45 => masker.add_track(t),
@@ -236,7 +236,9 @@ pub struct DescribedField {
 fn describe_tlv(value: &Value<'_>, masker: &Masker, show_pan: bool) -> String {
     let bytes: Option<Cow<'_, [u8]>> = match value {
         Value::Bytes(b) => Some(Cow::Borrowed(b.as_ref())),
-        Value::Text(t) => field::parse_hex(t).map(Cow::Owned),
+        Value::Text(_) | Value::Digits(_) => {
+            value.as_text().and_then(field::parse_hex).map(Cow::Owned)
+        }
     };
     let Some(bytes) = bytes.filter(|b| !b.is_empty()) else {
         return "(not hex, so not BER-TLV)".to_owned();
@@ -494,10 +496,7 @@ pub fn pack_into(dialect: &Dialect, message: &Message<'_>, out: &mut Vec<u8>) ->
         let spec: &FieldSpec = dialect
             .field(*n)
             .filter(|_| !(*n == 65 && dialect.has_tertiary()))
-            .ok_or(Error::encode(
-                FieldPath::Field(*n),
-                EncodeErrorKind::UnknownField,
-            ))?;
+            .ok_or_else(|| Error::encode(FieldPath::Field(*n), EncodeErrorKind::UnknownField))?;
         field::encode(spec, value, out)?;
     }
     Ok(())
