@@ -327,6 +327,7 @@ fn wire_len(spec: &FieldSpec, len: usize) -> usize {
 ///
 /// `text` is the whole input as a `str` when the caller found it all ASCII: text fields are
 /// then sliced from it without validating UTF-8 again.
+#[inline]
 pub(crate) fn decode<'a>(
     spec: &FieldSpec,
     input: &'a [u8],
@@ -676,34 +677,33 @@ fn read_prefix(prefix: PrefixEncoding, raw: &[u8]) -> Option<usize> {
 }
 
 fn write_prefix(prefix: PrefixEncoding, width: usize, len: usize, out: &mut Vec<u8>) {
+    // the four low decimal digits of `len`; the dialect loader caps maxima at what the prefix
+    // carries, so no higher digit is ever needed
+    let digits = [len / 1000 % 10, len / 100 % 10, len / 10 % 10, len % 10].map(|d| d as u8);
+    let tail = |n: usize| digits.get(4usize.saturating_sub(n)..).unwrap_or_default();
     match prefix {
-        PrefixEncoding::Ascii | PrefixEncoding::Ebcdic => {
-            let base = if prefix == PrefixEncoding::Ascii {
-                b'0'
-            } else {
-                0xF0
-            };
-            for i in (0..width).rev() {
-                let digit = (len / 10usize.pow(u32::try_from(i).unwrap_or(0))) % 10;
-                out.push(base + u8::try_from(digit).unwrap_or(0));
-            }
-        }
+        PrefixEncoding::Ascii => out.extend(tail(width).iter().map(|d| b'0' + d)),
+        PrefixEncoding::Ebcdic => out.extend(tail(width).iter().map(|d| 0xF0 + d)),
         PrefixEncoding::Bcd => {
-            for i in (0..width).rev() {
-                let pair = (len / 100usize.pow(u32::try_from(i).unwrap_or(0))) % 100;
-                let pair = u8::try_from(pair).unwrap_or(0);
-                out.push(((pair / 10) << 4) | (pair % 10));
-            }
+            let pairs = tail(2 * width);
+            out.extend(pairs.chunks_exact(2).map(|p| match p {
+                [h, l] => (h << 4) | l,
+                _ => 0,
+            }));
         }
         PrefixEncoding::Binary => {
-            for i in (0..width).rev() {
-                out.push(u8::try_from((len >> (8 * i)) & 0xFF).unwrap_or(0));
-            }
+            let bytes = u16::try_from(len).unwrap_or(u16::MAX).to_be_bytes();
+            out.extend_from_slice(
+                bytes
+                    .get(2usize.saturating_sub(width)..)
+                    .unwrap_or_default(),
+            );
         }
     }
 }
 
 /// Encodes `value` as field `spec.number` onto `out`; refuses values that do not fit.
+#[inline]
 pub(crate) fn encode(spec: &FieldSpec, value: &Value<'_>, out: &mut Vec<u8>) -> Result<(), Error> {
     let path = FieldPath::Field(spec.number);
     let fail = |kind| Err(Error::encode(path, kind));
@@ -728,13 +728,12 @@ pub(crate) fn encode(spec: &FieldSpec, value: &Value<'_>, out: &mut Vec<u8>) -> 
             })?;
     }
     let len = content.len();
-    let unit = spec.unit();
     match spec.prefix.filter(|_| spec.length != LengthKind::Fixed) {
         None if len != spec.max => {
             return fail(EncodeErrorKind::WrongLength {
                 length: len,
                 expected: spec.max,
-                unit,
+                unit: spec.unit(),
             });
         }
         None => {}
@@ -742,7 +741,7 @@ pub(crate) fn encode(spec: &FieldSpec, value: &Value<'_>, out: &mut Vec<u8>) -> 
             return fail(EncodeErrorKind::TooLong {
                 length: len,
                 max: spec.max,
-                unit,
+                unit: spec.unit(),
             });
         }
         Some(prefix) => write_prefix(prefix, prefix_width(spec.length, prefix), len, out),

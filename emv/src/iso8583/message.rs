@@ -91,16 +91,22 @@ impl<'a> Message<'a> {
 
     /// The bitmap this message packs with.
     pub fn bitmap(&self) -> Bitmap {
-        let mut bitmap = Bitmap::new();
-        for (n, _) in &self.fields {
-            bitmap.set(*n);
-            if *n > 64 {
-                bitmap.set(1);
+        let mut words = [0u64; 3];
+        let (mut secondary, mut tertiary) = (false, false);
+        for &(n, _) in &self.fields {
+            // field n is bit (n - 1) % 64 from the top of word (n - 1) / 64; 0 is no field
+            let i = usize::from(n.wrapping_sub(1));
+            if let Some(word) = words.get_mut(i / 64) {
+                *word |= 1u64 << (63 - i % 64);
             }
-            if *n > 128 {
-                bitmap.set(65);
-            }
+            secondary |= n > 64;
+            tertiary |= n > 128;
         }
+        let [primary, second, third] = words;
+        let mut bitmap = Bitmap::new();
+        bitmap.set_word(0, primary | u64::from(secondary) << 63);
+        bitmap.set_word(1, second | u64::from(tertiary) << 63);
+        bitmap.set_word(2, third);
         bitmap
     }
 
@@ -454,17 +460,18 @@ fn read_bitmap(encoding: BitmapEncoding, input: &[u8], pos: &mut usize) -> Resul
 /// Refuses, naming the field, any value that does not fit the dialect; on error `out` may hold
 /// a partial message.
 pub fn pack_into(dialect: &Dialect, message: &Message<'_>, out: &mut Vec<u8>) -> Result<(), Error> {
-    let bitmap = message.bitmap();
+    // fields are kept in number order, so the last one is the highest
     if let Some((n, _)) = message
         .fields
-        .iter()
-        .find(|(n, _)| *n > dialect.max_field())
+        .last()
+        .filter(|(n, _)| *n > dialect.max_field())
     {
         return Err(Error::encode(
             FieldPath::Field(*n),
             EncodeErrorKind::UnknownField,
         ));
     }
+    let bitmap = message.bitmap();
     let digits = message.mti.digits();
     match dialect.mti_encoding() {
         MtiEncoding::Ascii => out.extend_from_slice(&digits),
