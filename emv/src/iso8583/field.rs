@@ -545,9 +545,7 @@ fn bcd_digits(
     if let Some(b) = head {
         out.push(BCD_CHARS[usize::from(b)][1]);
     }
-    for &b in pairs {
-        out.push_pair(BCD_CHARS[usize::from(b)]);
-    }
+    out.push_pairs(pairs);
     if let Some(b) = tail {
         out.push(BCD_CHARS[usize::from(b)][0]);
     }
@@ -556,16 +554,29 @@ fn bcd_digits(
 
 /// Where [`bcd_digits`] writes: a `Vec` for long fields, inline [`Digits`] for short ones.
 trait DigitSink {
+    /// One character.
     fn push(&mut self, c: u8);
-    fn push_pair(&mut self, pair: [u8; 2]);
+    /// Two characters per byte of `pairs`, looked up in [`BCD_CHARS`].
+    fn push_pairs(&mut self, pairs: &[u8]);
 }
 
 impl DigitSink for Vec<u8> {
     fn push(&mut self, c: u8) {
         Vec::push(self, c);
     }
-    fn push_pair(&mut self, pair: [u8; 2]) {
-        self.extend_from_slice(&pair);
+    fn push_pairs(&mut self, pairs: &[u8]) {
+        let at = self.len();
+        self.resize(at + 2 * pairs.len(), 0);
+        if let Some(slots) = self.get_mut(at..) {
+            write_pairs(slots, pairs);
+        }
+    }
+}
+
+/// Writes the characters of `pairs` into `slots` (two per byte), as far as both go.
+fn write_pairs(slots: &mut [u8], pairs: &[u8]) {
+    for (slot, &b) in slots.chunks_exact_mut(2).zip(pairs) {
+        slot.copy_from_slice(&BCD_CHARS[usize::from(b)]);
     }
 }
 
@@ -598,12 +609,13 @@ impl DigitSink for DigitsWriter {
             d.len += 1;
         }
     }
-    fn push_pair(&mut self, pair: [u8; 2]) {
+    fn push_pairs(&mut self, pairs: &[u8]) {
         let d = &mut self.digits;
         let at = usize::from(d.len);
-        if let Some(slots) = d.buf.get_mut(at..at + 2) {
-            slots.copy_from_slice(&pair);
-            d.len += 2;
+        let end = at + 2 * pairs.len();
+        if let (Some(slots), Ok(len)) = (d.buf.get_mut(at..end), u8::try_from(end)) {
+            write_pairs(slots, pairs);
+            d.len = len;
         }
     }
 }
