@@ -834,6 +834,94 @@ mod tests {
     }
 
     #[test]
+    fn digits_are_text_inline() {
+        let d = Digits::new("4761739001010010").unwrap();
+        assert_eq!(d.as_str(), "4761739001010010");
+        assert_eq!(Value::Digits(d), Value::Text("4761739001010010".into()));
+        assert_ne!(
+            Value::Digits(d),
+            Value::Bytes(b"4761739001010010".to_vec().into())
+        );
+        assert_eq!(format!("{:?}", Value::Digits(d)), "Text(<16 chars>)");
+        assert!(Digits::new(&"1".repeat(Digits::CAPACITY)).is_some());
+        assert!(Digits::new(&"1".repeat(Digits::CAPACITY + 1)).is_none());
+        assert!(Digits::new("12\u{e9}").is_none());
+    }
+
+    #[test]
+    fn bcd_tables_agree_with_nibbles() {
+        for b in 0..=255u8 {
+            let [h, l] = BCD_CHARS[usize::from(b)];
+            let ok = |n: u8| n <= 9;
+            let track = |n: u8| n <= 9 || n == 0x0D;
+            assert_eq!(
+                BCD_CLASS[usize::from(b)] & DIGITS != 0,
+                ok(b >> 4) && ok(b & 0x0F)
+            );
+            assert_eq!(
+                BCD_CLASS[usize::from(b)] & TRACK != 0,
+                track(b >> 4) && track(b & 0x0F)
+            );
+            if ok(b >> 4) {
+                assert_eq!(h, b'0' + (b >> 4));
+                assert_eq!(NIBBLE_OF[usize::from(h)], b >> 4);
+            }
+            if ok(b & 0x0F) {
+                assert_eq!(l, b'0' + (b & 0x0F));
+            }
+        }
+        assert_eq!(NIBBLE_OF[usize::from(b'=')], 0x0D);
+    }
+
+    #[test]
+    fn prefixes_write_what_they_read() {
+        for (prefix, kind) in [
+            (PrefixEncoding::Ascii, LengthKind::Ll),
+            (PrefixEncoding::Ascii, LengthKind::Lll),
+            (PrefixEncoding::Ebcdic, LengthKind::Llll),
+            (PrefixEncoding::Bcd, LengthKind::Ll),
+            (PrefixEncoding::Bcd, LengthKind::Lll),
+            (PrefixEncoding::Binary, LengthKind::Ll),
+            (PrefixEncoding::Binary, LengthKind::Lll),
+        ] {
+            let width = prefix_width(kind, prefix);
+            let cap = super::super::dialect::prefix_capacity(kind, prefix);
+            for len in [0, 1, 9, 10, 99, cap / 2, cap] {
+                let mut out = Vec::new();
+                write_prefix(prefix, width, len, &mut out);
+                assert_eq!(out.len(), width, "{prefix:?} {kind:?} {len}");
+                assert_eq!(read_prefix(prefix, &out), Some(len), "{prefix:?} {kind:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn bcd_pad_nibble_is_skipped_and_bad_nibbles_are_placed() {
+        use super::super::{DecodeErrorKind, Dialect, unpack};
+        let dialect = Dialect::shipped("iso87binary").unwrap();
+        // MTI 0100, bitmap with field 2 only, LL 15, then 8 bytes whose last nibble is the pad
+        // (field 2 pads right in this dialect)
+        let head = [0x01, 0x00, 0x40, 0, 0, 0, 0, 0, 0, 0, 0x15];
+        let pan = [0x47, 0x61, 0x73, 0x90, 0x01, 0x01, 0x00, 0x1F];
+        let wire = |body: [u8; 8]| [&head[..], &body[..]].concat();
+        let good = wire(pan);
+        let message = unpack(&dialect, &good).unwrap();
+        assert!(matches!(message.get(2), Some(Value::Digits(_))));
+        assert_eq!(message.text(2).as_deref(), Some("476173900101001"));
+        for (at, byte, nibble) in [(0, 0xA7, 0xA), (3, 0x3A, 0xA), (7, 0xDF, 0xD)] {
+            let mut body = pan;
+            body[at] = byte;
+            let bad = wire(body);
+            let Err(Error::Decode { path, offset, kind }) = unpack(&dialect, &bad) else {
+                panic!("byte {at} = {byte:02X} decodes");
+            };
+            assert_eq!(path, FieldPath::Field(2));
+            assert_eq!(offset, head.len() + at);
+            assert_eq!(kind, DecodeErrorKind::BadNibble { nibble });
+        }
+    }
+
+    #[test]
     fn hex_helpers() {
         assert_eq!(parse_hex("0aFF"), Some(vec![0x0A, 0xFF]));
         assert_eq!(parse_hex("0"), None);
