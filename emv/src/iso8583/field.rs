@@ -325,8 +325,8 @@ fn wire_len(spec: &FieldSpec, len: usize) -> usize {
 
 /// Decodes field `spec.number` at `*pos`, advancing `*pos` past it.
 ///
-/// `text` is the whole input as a `str` when the caller found it all ASCII: text fields are
-/// then sliced from it without validating UTF-8 again.
+/// `text` is the whole input as a `str` when the caller found it all UTF-8: text fields are
+/// then sliced from it without validating again.
 #[inline]
 pub(crate) fn decode<'a>(
     spec: &FieldSpec,

@@ -330,11 +330,9 @@ pub fn unpack<'a>(dialect: &Dialect, input: &'a [u8]) -> Result<Message<'a>, Err
             bitmap.set_word(2, read_bitmap(dialect.bitmap_encoding(), input, &mut pos)?);
         }
     }
-    // an ASCII dialect's whole message is usually ASCII: validate it as text once
-    let text = input
-        .is_ascii()
-        .then(|| std::str::from_utf8(input).ok())
-        .flatten();
+    // an ASCII dialect's whole message is usually text: validate it once, here (a binary
+    // message fails within its first bytes, and its text fields are then checked one by one)
+    let text = std::str::from_utf8(input).ok();
     let mut message = Message {
         mti,
         fields: Vec::with_capacity(24),
