@@ -294,6 +294,7 @@ fn allowed(t: FieldType, position: usize, c: u8) -> Result<(), &'static str> {
 
 /// Checks every character of a text value of type `t`; on failure, the first bad position
 /// and what the type allows. Whole-slice checks first: this runs on every field.
+#[inline]
 fn check_text(t: FieldType, text: &[u8]) -> Result<(), (usize, &'static str)> {
     let fast = match t {
         // folds without early exit vectorise; the slow loop below finds the culprit
@@ -301,12 +302,25 @@ fn check_text(t: FieldType, text: &[u8]) -> Result<(), (usize, &'static str)> {
         FieldType::Z => text.iter().fold(true, |ok, &c| {
             ok & (c.is_ascii_digit() | (c == b'=') | (c == b'D'))
         }),
+        FieldType::An => text.iter().fold(true, |ok, &c| {
+            ok & (c.is_ascii_alphanumeric() | (c == b' '))
+        }),
+        FieldType::Xn => match text.split_first() {
+            Some((&sign, digits)) => {
+                (sign == b'C' || sign == b'D' || sign.is_ascii_digit())
+                    && digits.iter().fold(true, |ok, &c| ok & c.is_ascii_digit())
+            }
+            None => true,
+        },
         FieldType::Ans | FieldType::Track | FieldType::B => text.is_ascii(),
-        _ => false,
     };
-    if fast {
-        return Ok(());
-    }
+    if fast { Ok(()) } else { first_bad(t, text) }
+}
+
+/// The slow half of [`check_text`], only when the whole-slice check failed: the first
+/// character the type refuses.
+#[cold]
+fn first_bad(t: FieldType, text: &[u8]) -> Result<(), (usize, &'static str)> {
     for (i, &c) in text.iter().enumerate() {
         allowed(t, i, c).map_err(|expected| (i, expected))?;
     }
