@@ -550,18 +550,17 @@ fn bcd_digits(
         },
     };
     let class = |b: u8| BCD_CLASS[usize::from(b)];
-    let good = pairs.iter().fold(need, |ok, &b| ok & class(b))
-        & head.map_or(need, class)
-        & tail.map_or(need, class);
-    if good == 0 {
-        return Err(bcd_error(spec, body, at, count));
-    }
     if let Some(b) = head {
         out.push(BCD_CHARS[usize::from(b)][1]);
     }
-    out.push_pairs(pairs);
+    // one pass writes the characters and gathers the classes; on a bad nibble the caller
+    // drops what was written
+    let good = out.push_pairs(pairs) & head.map_or(need, class) & tail.map_or(need, class);
     if let Some(b) = tail {
         out.push(BCD_CHARS[usize::from(b)][0]);
+    }
+    if good & need == 0 {
+        return Err(bcd_error(spec, body, at, count));
     }
     Ok(())
 }
@@ -570,28 +569,41 @@ fn bcd_digits(
 trait DigitSink {
     /// One character.
     fn push(&mut self, c: u8);
-    /// Two characters per byte of `pairs`, looked up in [`BCD_CHARS`].
-    fn push_pairs(&mut self, pairs: &[u8]);
+    /// Two characters per byte of `pairs`, looked up in [`BCD_CHARS`]; returns the AND of
+    /// their [`BCD_CLASS`] bits.
+    fn push_pairs(&mut self, pairs: &[u8]) -> u8;
 }
 
 impl DigitSink for Vec<u8> {
     fn push(&mut self, c: u8) {
         Vec::push(self, c);
     }
-    fn push_pairs(&mut self, pairs: &[u8]) {
+    fn push_pairs(&mut self, pairs: &[u8]) -> u8 {
         let at = self.len();
         self.resize(at + 2 * pairs.len(), 0);
-        if let Some(slots) = self.get_mut(at..) {
-            write_pairs(slots, pairs);
+        match self.get_mut(at..) {
+            Some(slots) => write_pairs(slots, pairs),
+            None => classes(pairs),
         }
     }
 }
 
-/// Writes the characters of `pairs` into `slots` (two per byte), as far as both go.
-fn write_pairs(slots: &mut [u8], pairs: &[u8]) {
+/// Writes the characters of `pairs` into `slots` (two per byte), as far as both go; returns the
+/// AND of the bytes' [`BCD_CLASS`] bits.
+fn write_pairs(slots: &mut [u8], pairs: &[u8]) -> u8 {
+    let mut good = DIGITS | TRACK;
     for (slot, &b) in slots.chunks_exact_mut(2).zip(pairs) {
         slot.copy_from_slice(&BCD_CHARS[usize::from(b)]);
+        good &= BCD_CLASS[usize::from(b)];
     }
+    good
+}
+
+/// The AND of the bytes' [`BCD_CLASS`] bits, for a sink that could not take them.
+fn classes(pairs: &[u8]) -> u8 {
+    pairs
+        .iter()
+        .fold(DIGITS | TRACK, |ok, &b| ok & BCD_CLASS[usize::from(b)])
 }
 
 /// Fills a [`Digits`]; the caller has checked that the field fits, and a write past the end is
@@ -623,13 +635,16 @@ impl DigitSink for DigitsWriter {
             d.len += 1;
         }
     }
-    fn push_pairs(&mut self, pairs: &[u8]) {
+    fn push_pairs(&mut self, pairs: &[u8]) -> u8 {
         let d = &mut self.digits;
         let at = usize::from(d.len);
         let end = at + 2 * pairs.len();
-        if let (Some(slots), Ok(len)) = (d.buf.get_mut(at..end), u8::try_from(end)) {
-            write_pairs(slots, pairs);
-            d.len = len;
+        match (d.buf.get_mut(at..end), u8::try_from(end)) {
+            (Some(slots), Ok(len)) => {
+                d.len = len;
+                write_pairs(slots, pairs)
+            }
+            _ => classes(pairs),
         }
     }
 }
