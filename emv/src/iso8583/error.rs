@@ -324,10 +324,13 @@ impl Error {
         }
     }
 
+    // cold: the codec's hot loops then keep error construction out of their way
+    #[cold]
     pub(crate) fn decode(path: FieldPath, offset: usize, kind: DecodeErrorKind) -> Self {
         Self::Decode { path, offset, kind }
     }
 
+    #[cold]
     pub(crate) fn encode(path: FieldPath, kind: EncodeErrorKind) -> Self {
         Self::Encode { path, kind }
     }

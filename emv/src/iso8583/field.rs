@@ -11,19 +11,97 @@ use super::dialect::{
 use super::error::{DecodeErrorKind, EncodeErrorKind, Error, FieldPath, Unit};
 
 /// A field's value: text for every type but `b`, bytes for `b`.
-#[derive(Clone, PartialEq, Eq)]
+///
+/// Decoding gives [`Value::Digits`] for short BCD fields (no heap, no UTF-8 check) and
+/// [`Value::Text`] or [`Value::Bytes`] otherwise; use [`Value::as_text`] rather than matching
+/// on `Text` to read any text value. Equality compares the text, so `Digits("123")` equals
+/// `Text("123")`.
+#[derive(Clone)]
 pub enum Value<'a> {
     /// Text, exactly as in the message (leading zeros and trailing spaces kept).
     Text(Cow<'a, str>),
     /// Bytes of a binary field.
     Bytes(Cow<'a, [u8]>),
+    /// Up to [`Digits::CAPACITY`] characters decoded from BCD, held inline.
+    Digits(Digits),
 }
 
+/// Decoded BCD characters (digits, `=` in track data, a leading `C`/`D` sign), held inline so
+/// that unpacking a numeric field of a binary dialect allocates nothing.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Digits {
+    len: u8,
+    buf: [u8; Digits::CAPACITY],
+}
+
+impl Digits {
+    /// The most characters a `Digits` holds (a 19-digit PAN, a 12-digit amount); longer BCD
+    /// fields decode to [`Value::Text`]. Kept small so that a message's 24 field slots stay
+    /// under 1 KiB, the size the allocator serves fastest.
+    pub const CAPACITY: usize = 23;
+
+    /// `Some` when `text` is ASCII and fits.
+    pub fn new(text: &str) -> Option<Self> {
+        Self::from_ascii(text.as_bytes())
+    }
+
+    fn from_ascii(bytes: &[u8]) -> Option<Self> {
+        let mut digits = Self {
+            len: u8::try_from(bytes.len()).ok()?,
+            buf: [0; Self::CAPACITY],
+        };
+        digits.buf.get_mut(..bytes.len())?.copy_from_slice(bytes);
+        bytes.is_ascii().then_some(digits)
+    }
+
+    /// The characters as bytes (ASCII).
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..usize::from(self.len)).unwrap_or_default()
+    }
+
+    /// The characters as text.
+    pub fn as_str(&self) -> &str {
+        // only ASCII is ever stored (`from_ascii`, `bcd_digits`), so this never falls back
+        let text = std::str::from_utf8(self.as_bytes());
+        debug_assert!(text.is_ok(), "Digits holds ASCII only");
+        text.unwrap_or_default()
+    }
+}
+
+/// Debug never shows the content: it may be card data.
+impl fmt::Debug for Digits {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Digits(<{} chars>)", self.len)
+    }
+}
+
+impl PartialEq for Value<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Bytes(a), Self::Bytes(b)) => a == b,
+            (Self::Bytes(_), _) | (_, Self::Bytes(_)) => false,
+            (a, b) => a.as_text() == b.as_text(),
+        }
+    }
+}
+
+impl Eq for Value<'_> {}
+
 impl Value<'_> {
+    /// The text of a text value (`Text` or `Digits`); `None` for bytes.
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Self::Text(t) => Some(t),
+            Self::Digits(d) => Some(d.as_str()),
+            Self::Bytes(_) => None,
+        }
+    }
+
     /// The value as printed: text as is, bytes as uppercase hex. Not masked: callers mask.
     pub fn to_display(&self) -> Cow<'_, str> {
         match self {
             Self::Text(t) => Cow::Borrowed(t.as_ref()),
+            Self::Digits(d) => Cow::Borrowed(d.as_str()),
             Self::Bytes(b) => Cow::Owned(to_hex(b)),
         }
     }
@@ -33,6 +111,16 @@ impl Value<'_> {
         match self {
             Self::Text(t) => Value::Text(Cow::Owned(t.into_owned())),
             Self::Bytes(b) => Value::Bytes(Cow::Owned(b.into_owned())),
+            Self::Digits(d) => Value::Digits(d),
+        }
+    }
+
+    /// The wire-side content: the text's bytes or the bytes themselves.
+    fn content(&self) -> &[u8] {
+        match self {
+            Self::Text(t) => t.as_bytes(),
+            Self::Digits(d) => d.as_bytes(),
+            Self::Bytes(b) => b,
         }
     }
 
@@ -56,6 +144,7 @@ impl fmt::Debug for Value<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Text(t) => write!(f, "Text(<{} chars>)", t.len()),
+            Self::Digits(d) => write!(f, "Text(<{} chars>)", d.len),
             Self::Bytes(b) => write!(f, "Bytes(<{} bytes>)", b.len()),
         }
     }
@@ -205,6 +294,7 @@ fn allowed(t: FieldType, position: usize, c: u8) -> Result<(), &'static str> {
 
 /// Checks every character of a text value of type `t`; on failure, the first bad position
 /// and what the type allows. Whole-slice checks first: this runs on every field.
+#[inline]
 fn check_text(t: FieldType, text: &[u8]) -> Result<(), (usize, &'static str)> {
     let fast = match t {
         // folds without early exit vectorise; the slow loop below finds the culprit
@@ -212,12 +302,25 @@ fn check_text(t: FieldType, text: &[u8]) -> Result<(), (usize, &'static str)> {
         FieldType::Z => text.iter().fold(true, |ok, &c| {
             ok & (c.is_ascii_digit() | (c == b'=') | (c == b'D'))
         }),
+        FieldType::An => text.iter().fold(true, |ok, &c| {
+            ok & (c.is_ascii_alphanumeric() | (c == b' '))
+        }),
+        FieldType::Xn => match text.split_first() {
+            Some((&sign, digits)) => {
+                (sign == b'C' || sign == b'D' || sign.is_ascii_digit())
+                    && digits.iter().fold(true, |ok, &c| ok & c.is_ascii_digit())
+            }
+            None => true,
+        },
         FieldType::Ans | FieldType::Track | FieldType::B => text.is_ascii(),
-        _ => false,
     };
-    if fast {
-        return Ok(());
-    }
+    if fast { Ok(()) } else { first_bad(t, text) }
+}
+
+/// The slow half of [`check_text`], only when the whole-slice check failed: the first
+/// character the type refuses.
+#[cold]
+fn first_bad(t: FieldType, text: &[u8]) -> Result<(), (usize, &'static str)> {
     for (i, &c) in text.iter().enumerate() {
         allowed(t, i, c).map_err(|expected| (i, expected))?;
     }
@@ -236,8 +339,9 @@ fn wire_len(spec: &FieldSpec, len: usize) -> usize {
 
 /// Decodes field `spec.number` at `*pos`, advancing `*pos` past it.
 ///
-/// `text` is the whole input as a `str` when the caller found it all ASCII: text fields are
-/// then sliced from it without validating UTF-8 again.
+/// `text` is the whole input as a `str` when the caller found it all UTF-8: text fields are
+/// then sliced from it without validating again.
+#[inline]
 pub(crate) fn decode<'a>(
     spec: &FieldSpec,
     input: &'a [u8],
@@ -333,21 +437,36 @@ pub(crate) fn decode<'a>(
             }
             Value::Text(Cow::Owned(text))
         }
-        Encoding::Bcd => {
-            let mut text = Vec::with_capacity(len);
-            bcd_digits(spec, body, body_at, len, &mut text)?;
-            Value::Text(Cow::Owned(ascii_string(text, path, body_at)?))
-        }
-        Encoding::Xbcd => {
-            let mut text = Vec::with_capacity(len);
-            let (sign, digits) = body.split_first().map_or((0, &[][..]), |(s, d)| (*s, d));
-            if len > 0 {
-                allowed(FieldType::Xn, 0, sign)
-                    .map_err(|expected| Error::decode(path, body_at, bad(sign, expected)))?;
-                text.push(sign);
-                bcd_digits(spec, digits, body_at + 1, len - 1, &mut text)?;
+        Encoding::Bcd | Encoding::Xbcd => {
+            let (sign, digits, digits_at) = match spec.encoding {
+                Encoding::Xbcd => match body.split_first() {
+                    Some((sign, rest)) if len > 0 => {
+                        allowed(FieldType::Xn, 0, *sign).map_err(|expected| {
+                            Error::decode(path, body_at, bad(*sign, expected))
+                        })?;
+                        (Some(*sign), rest, body_at + 1)
+                    }
+                    _ => (None, &[][..], body_at),
+                },
+                _ => (None, body, body_at),
+            };
+            let count = len - usize::from(sign.is_some());
+            if len <= Digits::CAPACITY {
+                // the common case: no heap, and the characters are ASCII by construction
+                let mut out = DigitsWriter::new();
+                if let Some(sign) = sign {
+                    out.push(sign);
+                }
+                bcd_digits(spec, digits, digits_at, count, &mut out)?;
+                Value::Digits(out.finish())
+            } else {
+                let mut text = Vec::with_capacity(len);
+                if let Some(sign) = sign {
+                    text.push(sign);
+                }
+                bcd_digits(spec, digits, digits_at, count, &mut text)?;
+                Value::Text(Cow::Owned(ascii_string(text, path, body_at)?))
             }
-            Value::Text(Cow::Owned(ascii_string(text, path, body_at)?))
         }
     };
     *pos = body_at + body.len();
@@ -358,14 +477,182 @@ fn bad(byte: u8, expected: &'static str) -> DecodeErrorKind {
     DecodeErrorKind::BadCharacter { byte, expected }
 }
 
+/// Each byte's two nibbles as characters: `0`-`9` for 0-9, `=` for D (the track separator),
+/// 0 for the nibbles no field type allows. Decoding a byte is one lookup instead of two
+/// matches.
+const BCD_CHARS: [[u8; 2]; 256] = {
+    let mut t = [[0u8; 2]; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = [nibble_char((b >> 4) as u8), nibble_char((b & 0x0F) as u8)];
+        b += 1;
+    }
+    t
+};
+
+/// Which bytes decode to two acceptable characters: bit [`DIGITS`] when both nibbles are 0-9,
+/// bit [`TRACK`] when both are 0-9 or D. A field is good when every byte has its bit.
+const BCD_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let (h, l) = (b >> 4, b & 0x0F);
+        if h <= 9 && l <= 9 {
+            t[b] |= DIGITS;
+        }
+        if (h <= 9 || h == 0x0D) && (l <= 9 || l == 0x0D) {
+            t[b] |= TRACK;
+        }
+        b += 1;
+    }
+    t
+};
+const DIGITS: u8 = 1;
+const TRACK: u8 = 2;
+
+const fn nibble_char(n: u8) -> u8 {
+    match n {
+        0..=9 => b'0' + n,
+        0x0D => b'=',
+        _ => 0,
+    }
+}
+
 /// Appends `count` BCD digits read from `body` (pad nibble skipped) to `out`.
+///
+/// The fast path looks each byte up in [`BCD_CHARS`] and checks the whole field at once with
+/// [`BCD_CLASS`]; only a field with a bad nibble takes the slow path, which finds the first one
+/// for the error.
 fn bcd_digits(
     spec: &FieldSpec,
     body: &[u8],
     at: usize,
     count: usize,
-    out: &mut Vec<u8>,
+    out: &mut impl DigitSink,
 ) -> Result<(), Error> {
+    let need = if spec.field_type == FieldType::Z {
+        TRACK
+    } else {
+        DIGITS
+    };
+    // the nibbles that carry digits: an odd count leaves one pad nibble, first or last;
+    // the pad nibble itself is not checked
+    let odd = count % 2 == 1;
+    let (head, pairs, tail) = match (odd, spec.pad_side()) {
+        (false, _) => (None, body, None),
+        (true, Pad::Left) => match body.split_first() {
+            Some((first, rest)) => (Some(*first & 0x0F), rest, None),
+            None => (None, body, None),
+        },
+        (true, Pad::Right) => match body.split_last() {
+            Some((last, rest)) => (None, rest, Some(*last & 0xF0)),
+            None => (None, body, None),
+        },
+    };
+    let class = |b: u8| BCD_CLASS[usize::from(b)];
+    if let Some(b) = head {
+        out.push(BCD_CHARS[usize::from(b)][1]);
+    }
+    // one pass writes the characters and gathers the classes; on a bad nibble the caller
+    // drops what was written
+    let good = out.push_pairs(pairs) & head.map_or(need, class) & tail.map_or(need, class);
+    if let Some(b) = tail {
+        out.push(BCD_CHARS[usize::from(b)][0]);
+    }
+    if good & need == 0 {
+        return Err(bcd_error(spec, body, at, count));
+    }
+    Ok(())
+}
+
+/// Where [`bcd_digits`] writes: a `Vec` for long fields, inline [`Digits`] for short ones.
+trait DigitSink {
+    /// One character.
+    fn push(&mut self, c: u8);
+    /// Two characters per byte of `pairs`, looked up in [`BCD_CHARS`]; returns the AND of
+    /// their [`BCD_CLASS`] bits.
+    fn push_pairs(&mut self, pairs: &[u8]) -> u8;
+}
+
+impl DigitSink for Vec<u8> {
+    fn push(&mut self, c: u8) {
+        Vec::push(self, c);
+    }
+    fn push_pairs(&mut self, pairs: &[u8]) -> u8 {
+        let at = self.len();
+        self.resize(at + 2 * pairs.len(), 0);
+        match self.get_mut(at..) {
+            Some(slots) => write_pairs(slots, pairs),
+            None => classes(pairs),
+        }
+    }
+}
+
+/// Writes the characters of `pairs` into `slots` (two per byte), as far as both go; returns the
+/// AND of the bytes' [`BCD_CLASS`] bits.
+fn write_pairs(slots: &mut [u8], pairs: &[u8]) -> u8 {
+    let mut good = DIGITS | TRACK;
+    for (slot, &b) in slots.chunks_exact_mut(2).zip(pairs) {
+        slot.copy_from_slice(&BCD_CHARS[usize::from(b)]);
+        good &= BCD_CLASS[usize::from(b)];
+    }
+    good
+}
+
+/// The AND of the bytes' [`BCD_CLASS`] bits, for a sink that could not take them.
+fn classes(pairs: &[u8]) -> u8 {
+    pairs
+        .iter()
+        .fold(DIGITS | TRACK, |ok, &b| ok & BCD_CLASS[usize::from(b)])
+}
+
+/// Fills a [`Digits`]; the caller has checked that the field fits, and a write past the end is
+/// dropped rather than panicking (the length then says what was kept).
+struct DigitsWriter {
+    digits: Digits,
+}
+
+impl DigitsWriter {
+    fn new() -> Self {
+        Self {
+            digits: Digits {
+                len: 0,
+                buf: [0; Digits::CAPACITY],
+            },
+        }
+    }
+
+    fn finish(self) -> Digits {
+        self.digits
+    }
+}
+
+impl DigitSink for DigitsWriter {
+    fn push(&mut self, c: u8) {
+        let d = &mut self.digits;
+        if let Some(slot) = d.buf.get_mut(usize::from(d.len)) {
+            *slot = c;
+            d.len += 1;
+        }
+    }
+    fn push_pairs(&mut self, pairs: &[u8]) -> u8 {
+        let d = &mut self.digits;
+        let at = usize::from(d.len);
+        let end = at + 2 * pairs.len();
+        match (d.buf.get_mut(at..end), u8::try_from(end)) {
+            (Some(slots), Ok(len)) => {
+                d.len = len;
+                write_pairs(slots, pairs)
+            }
+            _ => classes(pairs),
+        }
+    }
+}
+
+/// The error for the first nibble of a BCD field that is not a digit (nor, in track data, the
+/// separator D); the pad nibble is not checked.
+#[cold]
+fn bcd_error(spec: &FieldSpec, body: &[u8], at: usize, count: usize) -> Error {
     let skip_first = usize::from(count % 2 == 1 && spec.pad_side() == Pad::Left);
     let track = spec.field_type == FieldType::Z;
     for (i, &byte) in body.iter().enumerate() {
@@ -374,20 +661,21 @@ fn bcd_digits(
             if k < skip_first || k >= skip_first + count {
                 continue; // the pad nibble
             }
-            out.push(match nibble {
-                0..=9 => b'0' + nibble,
-                0x0D if track => b'=',
-                _ => {
-                    return Err(Error::decode(
-                        FieldPath::Field(spec.number),
-                        at + i,
-                        DecodeErrorKind::BadNibble { nibble },
-                    ));
-                }
-            });
+            if nibble > 9 && !(track && nibble == 0x0D) {
+                return Error::decode(
+                    FieldPath::Field(spec.number),
+                    at + i,
+                    DecodeErrorKind::BadNibble { nibble },
+                );
+            }
         }
     }
-    Ok(())
+    // not reached: bcd_digits found a bad nibble; report the field's start rather than panic
+    Error::decode(
+        FieldPath::Field(spec.number),
+        at,
+        DecodeErrorKind::BadNibble { nibble: 0 },
+    )
 }
 
 /// Bytes known to be ASCII (BCD digits, a checked sign) as a `String`, without copying.
@@ -430,40 +718,38 @@ fn read_prefix(prefix: PrefixEncoding, raw: &[u8]) -> Option<usize> {
 }
 
 fn write_prefix(prefix: PrefixEncoding, width: usize, len: usize, out: &mut Vec<u8>) {
+    // the four low decimal digits of `len`; the dialect loader caps maxima at what the prefix
+    // carries, so no higher digit is ever needed
+    let digits = [len / 1000 % 10, len / 100 % 10, len / 10 % 10, len % 10].map(|d| d as u8);
+    let tail = |n: usize| digits.get(4usize.saturating_sub(n)..).unwrap_or_default();
     match prefix {
-        PrefixEncoding::Ascii | PrefixEncoding::Ebcdic => {
-            let base = if prefix == PrefixEncoding::Ascii {
-                b'0'
-            } else {
-                0xF0
-            };
-            for i in (0..width).rev() {
-                let digit = (len / 10usize.pow(u32::try_from(i).unwrap_or(0))) % 10;
-                out.push(base + u8::try_from(digit).unwrap_or(0));
-            }
-        }
+        PrefixEncoding::Ascii => out.extend(tail(width).iter().map(|d| b'0' + d)),
+        PrefixEncoding::Ebcdic => out.extend(tail(width).iter().map(|d| 0xF0 + d)),
         PrefixEncoding::Bcd => {
-            for i in (0..width).rev() {
-                let pair = (len / 100usize.pow(u32::try_from(i).unwrap_or(0))) % 100;
-                let pair = u8::try_from(pair).unwrap_or(0);
-                out.push(((pair / 10) << 4) | (pair % 10));
-            }
+            let pairs = tail(2 * width);
+            out.extend(pairs.chunks_exact(2).map(|p| match p {
+                [h, l] => (h << 4) | l,
+                _ => 0,
+            }));
         }
         PrefixEncoding::Binary => {
-            for i in (0..width).rev() {
-                out.push(u8::try_from((len >> (8 * i)) & 0xFF).unwrap_or(0));
-            }
+            let bytes = u16::try_from(len).unwrap_or(u16::MAX).to_be_bytes();
+            out.extend_from_slice(
+                bytes
+                    .get(2usize.saturating_sub(width)..)
+                    .unwrap_or_default(),
+            );
         }
     }
 }
 
 /// Encodes `value` as field `spec.number` onto `out`; refuses values that do not fit.
+#[inline]
 pub(crate) fn encode(spec: &FieldSpec, value: &Value<'_>, out: &mut Vec<u8>) -> Result<(), Error> {
     let path = FieldPath::Field(spec.number);
     let fail = |kind| Err(Error::encode(path, kind));
     let content: &[u8] = match (value, spec.is_binary()) {
-        (Value::Bytes(b), true) => b,
-        (Value::Text(t), false) => t.as_bytes(),
+        (Value::Bytes(_), true) | (Value::Text(_) | Value::Digits(_), false) => value.content(),
         (_, true) => return fail(EncodeErrorKind::WrongValueKind { expected: "bytes" }),
         (_, false) => return fail(EncodeErrorKind::WrongValueKind { expected: "text" }),
     };
@@ -483,13 +769,12 @@ pub(crate) fn encode(spec: &FieldSpec, value: &Value<'_>, out: &mut Vec<u8>) -> 
             })?;
     }
     let len = content.len();
-    let unit = spec.unit();
     match spec.prefix.filter(|_| spec.length != LengthKind::Fixed) {
         None if len != spec.max => {
             return fail(EncodeErrorKind::WrongLength {
                 length: len,
                 expected: spec.max,
-                unit,
+                unit: spec.unit(),
             });
         }
         None => {}
@@ -497,7 +782,7 @@ pub(crate) fn encode(spec: &FieldSpec, value: &Value<'_>, out: &mut Vec<u8>) -> 
             return fail(EncodeErrorKind::TooLong {
                 length: len,
                 max: spec.max,
-                unit,
+                unit: spec.unit(),
             });
         }
         Some(prefix) => write_prefix(prefix, prefix_width(spec.length, prefix), len, out),
@@ -517,33 +802,45 @@ pub(crate) fn encode(spec: &FieldSpec, value: &Value<'_>, out: &mut Vec<u8>) -> 
     Ok(())
 }
 
+/// Each character's BCD nibble: its value for `0`-`9`, D for `=` and `D` (the track
+/// separator). Only checked text reaches [`write_bcd`], so other entries are never used.
+const NIBBLE_OF: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut d = 0;
+    while d < 10 {
+        t[(b'0' + d) as usize] = d;
+        d += 1;
+    }
+    t[b'=' as usize] = 0x0D;
+    t[b'D' as usize] = 0x0D;
+    t
+};
+
 /// Packs digits (and `=`/`D` as nibble D) two per byte, padding an odd count.
 fn write_bcd(spec: &FieldSpec, digits: &[u8], out: &mut Vec<u8>) {
     let pad = spec.pad_nibble.unwrap_or(0) & 0x0F;
-    let nibble = |c: u8| {
-        if c == b'=' || c == b'D' {
-            0x0D
-        } else {
-            c.wrapping_sub(b'0') & 0x0F
-        }
+    let nibble = |c: u8| NIBBLE_OF[usize::from(c)];
+    let (head, pairs, tail) = match (digits.len() % 2 == 1, spec.pad_side()) {
+        (false, _) => (None, digits, None),
+        (true, Pad::Left) => match digits.split_first() {
+            Some((first, rest)) => (Some(*first), rest, None),
+            None => (None, digits, None),
+        },
+        (true, Pad::Right) => match digits.split_last() {
+            Some((last, rest)) => (None, rest, Some(*last)),
+            None => (None, digits, None),
+        },
     };
-    let (head, pairs) = match (digits.len() % 2 == 1, spec.pad_side()) {
-        (false, _) => (None, digits),
-        (true, Pad::Left) => (digits.split_first(), digits.get(1..).unwrap_or_default()),
-        (true, Pad::Right) => (None, digits.get(..digits.len() - 1).unwrap_or_default()),
-    };
-    if let Some((&first, _)) = head {
+    out.reserve(digits.len().div_ceil(2));
+    if let Some(first) = head {
         out.push((pad << 4) | nibble(first));
     }
-    for pair in pairs.chunks_exact(2) {
-        if let [h, l] = pair {
-            out.push((nibble(*h) << 4) | nibble(*l));
-        }
-    }
-    if digits.len() % 2 == 1
-        && spec.pad_side() == Pad::Right
-        && let Some(&last) = digits.last()
-    {
+    // an exact-size iterator: one capacity check for the whole run
+    out.extend(pairs.chunks_exact(2).map(|pair| match pair {
+        [h, l] => (nibble(*h) << 4) | nibble(*l),
+        _ => 0,
+    }));
+    if let Some(last) = tail {
         out.push((nibble(last) << 4) | pad);
     }
 }
@@ -562,6 +859,94 @@ mod tests {
             if let Some(e) = ascii_to_ebcdic(a) {
                 assert_eq!(ebcdic_to_ascii(e), Some(a));
             }
+        }
+    }
+
+    #[test]
+    fn digits_are_text_inline() {
+        let d = Digits::new("4761739001010010").unwrap();
+        assert_eq!(d.as_str(), "4761739001010010");
+        assert_eq!(Value::Digits(d), Value::Text("4761739001010010".into()));
+        assert_ne!(
+            Value::Digits(d),
+            Value::Bytes(b"4761739001010010".to_vec().into())
+        );
+        assert_eq!(format!("{:?}", Value::Digits(d)), "Text(<16 chars>)");
+        assert!(Digits::new(&"1".repeat(Digits::CAPACITY)).is_some());
+        assert!(Digits::new(&"1".repeat(Digits::CAPACITY + 1)).is_none());
+        assert!(Digits::new("12\u{e9}").is_none());
+    }
+
+    #[test]
+    fn bcd_tables_agree_with_nibbles() {
+        for b in 0..=255u8 {
+            let [h, l] = BCD_CHARS[usize::from(b)];
+            let ok = |n: u8| n <= 9;
+            let track = |n: u8| n <= 9 || n == 0x0D;
+            assert_eq!(
+                BCD_CLASS[usize::from(b)] & DIGITS != 0,
+                ok(b >> 4) && ok(b & 0x0F)
+            );
+            assert_eq!(
+                BCD_CLASS[usize::from(b)] & TRACK != 0,
+                track(b >> 4) && track(b & 0x0F)
+            );
+            if ok(b >> 4) {
+                assert_eq!(h, b'0' + (b >> 4));
+                assert_eq!(NIBBLE_OF[usize::from(h)], b >> 4);
+            }
+            if ok(b & 0x0F) {
+                assert_eq!(l, b'0' + (b & 0x0F));
+            }
+        }
+        assert_eq!(NIBBLE_OF[usize::from(b'=')], 0x0D);
+    }
+
+    #[test]
+    fn prefixes_write_what_they_read() {
+        for (prefix, kind) in [
+            (PrefixEncoding::Ascii, LengthKind::Ll),
+            (PrefixEncoding::Ascii, LengthKind::Lll),
+            (PrefixEncoding::Ebcdic, LengthKind::Llll),
+            (PrefixEncoding::Bcd, LengthKind::Ll),
+            (PrefixEncoding::Bcd, LengthKind::Lll),
+            (PrefixEncoding::Binary, LengthKind::Ll),
+            (PrefixEncoding::Binary, LengthKind::Lll),
+        ] {
+            let width = prefix_width(kind, prefix);
+            let cap = super::super::dialect::prefix_capacity(kind, prefix);
+            for len in [0, 1, 9, 10, 99, cap / 2, cap] {
+                let mut out = Vec::new();
+                write_prefix(prefix, width, len, &mut out);
+                assert_eq!(out.len(), width, "{prefix:?} {kind:?} {len}");
+                assert_eq!(read_prefix(prefix, &out), Some(len), "{prefix:?} {kind:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn bcd_pad_nibble_is_skipped_and_bad_nibbles_are_placed() {
+        use super::super::{DecodeErrorKind, Dialect, unpack};
+        let dialect = Dialect::shipped("iso87binary").unwrap();
+        // MTI 0100, bitmap with field 2 only, LL 15, then 8 bytes whose last nibble is the pad
+        // (field 2 pads right in this dialect)
+        let head = [0x01, 0x00, 0x40, 0, 0, 0, 0, 0, 0, 0, 0x15];
+        let pan = [0x47, 0x61, 0x73, 0x90, 0x01, 0x01, 0x00, 0x1F];
+        let wire = |body: [u8; 8]| [&head[..], &body[..]].concat();
+        let good = wire(pan);
+        let message = unpack(&dialect, &good).unwrap();
+        assert!(matches!(message.get(2), Some(Value::Digits(_))));
+        assert_eq!(message.text(2).as_deref(), Some("476173900101001"));
+        for (at, byte, nibble) in [(0, 0xA7, 0xA), (3, 0x3A, 0xA), (7, 0xDF, 0xD)] {
+            let mut body = pan;
+            body[at] = byte;
+            let bad = wire(body);
+            let Err(Error::Decode { path, offset, kind }) = unpack(&dialect, &bad) else {
+                panic!("byte {at} = {byte:02X} decodes");
+            };
+            assert_eq!(path, FieldPath::Field(2));
+            assert_eq!(offset, head.len() + at);
+            assert_eq!(kind, DecodeErrorKind::BadNibble { nibble });
         }
     }
 

@@ -91,16 +91,22 @@ impl<'a> Message<'a> {
 
     /// The bitmap this message packs with.
     pub fn bitmap(&self) -> Bitmap {
-        let mut bitmap = Bitmap::new();
-        for (n, _) in &self.fields {
-            bitmap.set(*n);
-            if *n > 64 {
-                bitmap.set(1);
+        let mut words = [0u64; 3];
+        let (mut secondary, mut tertiary) = (false, false);
+        for &(n, _) in &self.fields {
+            // field n is bit (n - 1) % 64 from the top of word (n - 1) / 64; 0 is no field
+            let i = usize::from(n.wrapping_sub(1));
+            if let Some(word) = words.get_mut(i / 64) {
+                *word |= 1u64 << (63 - i % 64);
             }
-            if *n > 128 {
-                bitmap.set(65);
-            }
+            secondary |= n > 64;
+            tertiary |= n > 128;
         }
+        let [primary, second, third] = words;
+        let mut bitmap = Bitmap::new();
+        bitmap.set_word(0, primary | u64::from(secondary) << 63);
+        bitmap.set_word(1, second | u64::from(tertiary) << 63);
+        bitmap.set_word(2, third);
         bitmap
     }
 
@@ -109,8 +115,8 @@ impl<'a> Message<'a> {
     pub fn masker(&self, dialect: &Dialect) -> Masker {
         let mut masker = Masker::new();
         for (n, value) in &self.fields {
-            if let (Some(sensitive), Value::Text(text)) =
-                (dialect.field(*n).and_then(|s| s.sensitive), value)
+            if let (Some(sensitive), Some(text)) =
+                (dialect.field(*n).and_then(|s| s.sensitive), value.as_text())
             {
                 match sensitive {
                     Sensitive::Pan => masker.add_pan(text),
@@ -181,7 +187,7 @@ impl fmt::Debug for Message<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut masker = Masker::new();
         for (n, value) in &self.fields {
-            if let Value::Text(t) = value {
+            if let Some(t) = value.as_text() {
                 match n {
                     2 => masker.add_pan(t),
                     35 | 36 | 45 => masker.add_track(t),
@@ -236,7 +242,9 @@ pub struct DescribedField {
 fn describe_tlv(value: &Value<'_>, masker: &Masker, show_pan: bool) -> String {
     let bytes: Option<Cow<'_, [u8]>> = match value {
         Value::Bytes(b) => Some(Cow::Borrowed(b.as_ref())),
-        Value::Text(t) => field::parse_hex(t).map(Cow::Owned),
+        Value::Text(_) | Value::Digits(_) => {
+            value.as_text().and_then(field::parse_hex).map(Cow::Owned)
+        }
     };
     let Some(bytes) = bytes.filter(|b| !b.is_empty()) else {
         return "(not hex, so not BER-TLV)".to_owned();
@@ -322,11 +330,9 @@ pub fn unpack<'a>(dialect: &Dialect, input: &'a [u8]) -> Result<Message<'a>, Err
             bitmap.set_word(2, read_bitmap(dialect.bitmap_encoding(), input, &mut pos)?);
         }
     }
-    // an ASCII dialect's whole message is usually ASCII: validate it as text once
-    let text = input
-        .is_ascii()
-        .then(|| std::str::from_utf8(input).ok())
-        .flatten();
+    // an ASCII dialect's whole message is usually text: validate it once, here (a binary
+    // message fails within its first bytes, and its text fields are then checked one by one)
+    let text = std::str::from_utf8(input).ok();
     let mut message = Message {
         mti,
         fields: Vec::with_capacity(24),
@@ -452,17 +458,18 @@ fn read_bitmap(encoding: BitmapEncoding, input: &[u8], pos: &mut usize) -> Resul
 /// Refuses, naming the field, any value that does not fit the dialect; on error `out` may hold
 /// a partial message.
 pub fn pack_into(dialect: &Dialect, message: &Message<'_>, out: &mut Vec<u8>) -> Result<(), Error> {
-    let bitmap = message.bitmap();
+    // fields are kept in number order, so the last one is the highest
     if let Some((n, _)) = message
         .fields
-        .iter()
-        .find(|(n, _)| *n > dialect.max_field())
+        .last()
+        .filter(|(n, _)| *n > dialect.max_field())
     {
         return Err(Error::encode(
             FieldPath::Field(*n),
             EncodeErrorKind::UnknownField,
         ));
     }
+    let bitmap = message.bitmap();
     let digits = message.mti.digits();
     match dialect.mti_encoding() {
         MtiEncoding::Ascii => out.extend_from_slice(&digits),
@@ -494,10 +501,7 @@ pub fn pack_into(dialect: &Dialect, message: &Message<'_>, out: &mut Vec<u8>) ->
         let spec: &FieldSpec = dialect
             .field(*n)
             .filter(|_| !(*n == 65 && dialect.has_tertiary()))
-            .ok_or(Error::encode(
-                FieldPath::Field(*n),
-                EncodeErrorKind::UnknownField,
-            ))?;
+            .ok_or_else(|| Error::encode(FieldPath::Field(*n), EncodeErrorKind::UnknownField))?;
         field::encode(spec, value, out)?;
     }
     Ok(())

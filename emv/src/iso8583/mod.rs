@@ -25,7 +25,7 @@ pub use dialect::{
     PrefixEncoding, Sensitive, Structure, prefix_capacity, prefix_width,
 };
 pub use error::{DecodeErrorKind, DialectProblem, EncodeErrorKind, Error, FieldPath, Unit};
-pub use field::{Value, parse_hex, to_hex};
+pub use field::{Digits, Value, parse_hex, to_hex};
 pub use frame::{LengthHeader, split_frames, unframe};
 pub use message::{DescribedField, Description, Message, pack, pack_into, unpack};
 pub use mti::Mti;
