@@ -155,6 +155,7 @@ fn ascii_dialects_agree_with_pyiso8583() {
             );
         }
     }
+    eprintln!("pyiso8583 cross-check: {compared} field values agree");
     assert!(
         compared > 100,
         "the cross-check compared only {compared} fields"
