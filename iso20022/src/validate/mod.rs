@@ -82,7 +82,6 @@ pub fn validate_bytes(input: &[u8], options: &Options<'_>) -> Result<Report, Err
 
 /// A path step: local name and 1-based index among same-named siblings.
 struct Step0 {
-    name: String,
     index: u32,
     show_index: bool,
     /// Same-named child counters, for the children's indexes.
@@ -107,7 +106,7 @@ impl Counters {
             .entries
             .iter_mut()
             .take(self.len)
-            .find(|(n, _)| n == name)
+            .find(|(n, _)| schema::same_name(n, name))
         {
             *c += 1;
             return *c;
@@ -158,6 +157,8 @@ struct Validator<'o> {
     root_names: Vec<String>,
     violations: Vec<Violation>,
     elements: u64,
+    /// `(ns_gen, ns == target namespace of the current part)`; cleared when a part starts.
+    in_target: Option<(u64, bool)>,
 }
 
 /// How a text event is handled, by the type of the element it is in.
@@ -198,14 +199,15 @@ impl<'o> Validator<'o> {
             root_names: Vec::new(),
             violations: Vec::new(),
             elements: 0,
+            in_target: None,
         }
     }
 
     fn path(&self) -> String {
         let mut out = String::new();
-        for s in self.steps.iter().take(self.depth) {
+        for (s, name) in self.steps.iter().zip(&self.names).take(self.depth) {
             out.push('/');
-            out.push_str(&s.name);
+            out.push_str(name);
             if s.show_index || s.index > 1 {
                 out.push_str(&format!("[{}]", s.index));
             }
@@ -245,6 +247,8 @@ impl<'o> Validator<'o> {
         // (`Some(None)`: no prefix) and no scope was opened or closed since.
         let mut ns_buf = String::new();
         let mut ns_for: Option<Option<String>> = None;
+        // Bumped whenever `ns_buf` changes, so that facts about it can be cached.
+        let mut ns_gen: u64 = 0;
         // Attributes of the current start tag: `attrs[..attr_count]`, strings reused.
         let mut attrs: Vec<(String, String, String)> = Vec::new();
         loop {
@@ -261,7 +265,8 @@ impl<'o> Validator<'o> {
                 Event::Start(ref e) | Event::Empty(ref e) => {
                     let empty = matches!(event, Event::Empty(_));
                     // Only a tag with an `xmlns` attribute can bind a prefix.
-                    let declares = e.attributes_raw().contains("xmlns");
+                    let raw = e.attributes_raw();
+                    let declares = !raw.is_empty() && raw.contains("xmlns");
                     if declares {
                         if let Err(err) = resolver.push(e) {
                             let at = reader.error_position();
@@ -278,6 +283,7 @@ impl<'o> Validator<'o> {
                         let resolved = resolve(&ns).map_err(|k| self.xml_error(offset, k))?;
                         ns_buf.clear();
                         ns_buf.push_str(resolved);
+                        ns_gen += 1;
                         ns_for = Some(prefix.map(str::to_owned));
                     }
                     let ns = ns_buf.as_str();
@@ -328,7 +334,7 @@ impl<'o> Validator<'o> {
                         attr_count += 1;
                     }
                     let these = attrs.get(..attr_count).unwrap_or_default();
-                    self.start(offset, ns, local, these)?;
+                    self.start(offset, ns, ns_gen, local, these)?;
                     if empty {
                         self.end(offset);
                         if scoped.pop() == Some(true) {
@@ -429,8 +435,6 @@ impl<'o> Validator<'o> {
             self.names.get_mut(self.depth),
         ) {
             (Some(step), Some(name)) => {
-                step.name.clear();
-                step.name.push_str(local);
                 step.index = index;
                 step.show_index = show_index;
                 step.children.clear();
@@ -439,7 +443,6 @@ impl<'o> Validator<'o> {
             }
             _ => {
                 self.steps.push(Step0 {
-                    name: local.to_owned(),
                     index,
                     show_index,
                     children: Counters::default(),
@@ -458,6 +461,7 @@ impl<'o> Validator<'o> {
         &mut self,
         offset: u64,
         ns: &str,
+        ns_gen: u64,
         local: &str,
         attrs: &[(String, String, String)],
     ) -> Result<(), Error> {
@@ -475,7 +479,16 @@ impl<'o> Validator<'o> {
             Some(frame) => match frame.ty.map(|t| part.schema.types.get(t as usize)) {
                 None | Some(None) => (None, false),
                 Some(Some(Type::Elements(slots))) => {
-                    match frame.matcher.step(slots, &part.schema.namespace, ns, local) {
+                    let target = part.schema.namespace.as_str();
+                    let in_target = match self.in_target {
+                        Some((g, t)) if g == ns_gen => t,
+                        _ => {
+                            let t = ns == target;
+                            self.in_target = Some((ns_gen, t));
+                            t
+                        }
+                    };
+                    match frame.matcher.step(slots, target, in_target, ns, local) {
                         Step::Element {
                             ty,
                             repeats,
@@ -556,6 +569,9 @@ impl<'o> Validator<'o> {
             Some(Type::SimpleContent { attributes, .. }) => attributes.as_slice(),
             _ => &[],
         };
+        if attrs.is_empty() && declared.is_empty() {
+            return;
+        }
         let mut problems = Vec::new();
         for (ans, name, value) in attrs {
             if ans == XSI {
@@ -616,6 +632,7 @@ impl<'o> Validator<'o> {
             return Err(unsupported());
         };
         let compiled = compiled?;
+        self.in_target = None;
         let kind = if local == "AppHdr" {
             PartKind::AppHdr
         } else {
