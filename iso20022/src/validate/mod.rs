@@ -276,8 +276,15 @@ impl<'o> Validator<'o> {
                         ns_for = None;
                     }
                     scoped.push(declares);
-                    let (local_name, prefix) = e.name().decompose();
-                    let prefix = prefix.map(|p| p.into_inner());
+                    // `QName::decompose`, with a byte loop instead of a `memchr` call: names are short.
+                    let qname = e.name().into_inner();
+                    let (local, prefix) = match qname.bytes().position(|b| b == b':') {
+                        None => (qname, None),
+                        Some(i) => (
+                            qname.get(i + 1..).unwrap_or_default(),
+                            Some(qname.get(..i).unwrap_or_default()),
+                        ),
+                    };
                     if ns_for.as_ref().map(Option::as_deref) != Some(prefix) {
                         let (ns, _) = resolver.resolve_element(e.name());
                         let resolved = resolve(&ns).map_err(|k| self.xml_error(offset, k))?;
@@ -297,7 +304,6 @@ impl<'o> Validator<'o> {
                     if self.depth >= limits.depth_max {
                         return Err(self.xml_error(offset, XmlErrorKind::TooDeep(limits.depth_max)));
                     }
-                    let local: &str = local_name.as_ref();
                     let mut attr_count = 0;
                     for a in e.attributes() {
                         let a = a.map_err(|err| {
@@ -358,6 +364,11 @@ impl<'o> Validator<'o> {
                         if !is_xml_space(&t) {
                             self.unexpected_text(offset);
                         }
+                    }
+                    // XML 1.0 end-of-line handling only rewrites `\r`: without one, the raw
+                    // text is the content and needs no copy.
+                    TextMode::Collect if !t.as_bytes().contains(&b'\r') => {
+                        self.text(offset, &t, limits)?;
                     }
                     TextMode::Collect => {
                         let text = t.xml10_content();
@@ -539,7 +550,9 @@ impl<'o> Validator<'o> {
                 s.push_str(v);
                 s
             });
-        if let Some(ty) = ty {
+        if let Some(ty) = ty
+            && (!attrs.is_empty() || self.declares_attributes(ty))
+        {
             self.check_attributes(offset, ty, attrs);
         }
         let Some(part) = self.part.as_mut() else {
@@ -559,6 +572,14 @@ impl<'o> Validator<'o> {
             part.observer.start(names);
         }
         Ok(())
+    }
+
+    /// Whether type `ty` of the current part declares attributes (some may be required).
+    fn declares_attributes(&self, ty: TypeId) -> bool {
+        self.part.as_ref().is_some_and(|p| {
+            matches!(p.schema.types.get(ty as usize),
+                Some(Type::SimpleContent { attributes, .. }) if !attributes.is_empty())
+        })
     }
 
     fn check_attributes(&mut self, offset: u64, ty: TypeId, attrs: &[(String, String, String)]) {
