@@ -199,6 +199,14 @@ pub fn check_amount(text: &str, ccy: &str) -> Result<(), Finding> {
     Ok(())
 }
 
+/// `text.trim()`, skipping the Unicode scan when both ends are visible ASCII (the usual case).
+fn trim(text: &str) -> &str {
+    match (text.as_bytes().first(), text.as_bytes().last()) {
+        (Some(a), Some(z)) if a.is_ascii_graphic() && z.is_ascii_graphic() => text,
+        _ => text.trim(),
+    }
+}
+
 impl Business {
     /// State for one part.
     pub fn new(message: MessageId) -> Self {
@@ -264,7 +272,7 @@ impl Business {
             return;
         };
         let depth = names.len();
-        let value = text.trim();
+        let value = trim(text);
         // Identifiers, wherever they occur.
         let check = match name {
             "IBAN" => Some(check_iban(value)),
@@ -386,6 +394,9 @@ impl Business {
         };
         // Up to four names below the statement, without allocating per element.
         let below = names.get(st.depth..).unwrap_or_default();
+        if below.len() > 4 {
+            return; // every rule below names at most four levels
+        }
         let mut rel: [&str; 4] = [""; 4];
         for (slot, n) in rel.iter_mut().zip(below) {
             *slot = n.as_str();

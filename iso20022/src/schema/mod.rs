@@ -114,9 +114,10 @@ impl Particle {
 
     /// As [`Particle::matches`], with `in_target` (`ns == target`) computed once per element by
     /// the caller, so trying several slots does not compare the long namespace each time.
+    #[inline]
     pub fn matches_fast(&self, in_target: bool, target: &str, ns: &str, local: &str) -> bool {
         match &self.term {
-            Term::Element { name, .. } => in_target && name == local,
+            Term::Element { name, .. } => in_target && same_name(name, local),
             Term::Any(Wildcard::AnyNamespace) => true,
             Term::Any(Wildcard::Other) => !in_target && !ns.is_empty(),
             Term::Any(Wildcard::Namespace(n)) => {
@@ -133,6 +134,13 @@ impl Particle {
             Term::Any(_) => "any element".to_owned(),
         }
     }
+}
+
+/// `a == b`, testing the length and the first byte before comparing the rest: sibling element
+/// names are short and mostly differ early, so this avoids most `memcmp` calls.
+#[inline]
+pub fn same_name(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
 }
 
 /// The shipped schemas: (file name, XSD text). Adding a version is one line here plus the file.

@@ -156,7 +156,18 @@ impl Facets {
     }
 }
 
-const XML_SPACE: [char; 4] = [' ', '\t', '\n', '\r'];
+/// `text` without leading and trailing XML whitespace (ASCII bytes, so the cuts fall on
+/// character boundaries).
+fn trim_xml_space(text: &str) -> &str {
+    let space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    let bytes = text.as_bytes();
+    let start = bytes.iter().position(|b| !space(b)).unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !space(b))
+        .map_or(start, |i| i + 1);
+    text.get(start..end).unwrap_or("")
+}
 
 impl SimpleType {
     /// Checks `text` (the element's whole text, entity references resolved).
@@ -165,7 +176,7 @@ impl SimpleType {
         let value = if self.base == Builtin::String {
             text
         } else {
-            text.trim_matches(XML_SPACE)
+            trim_xml_space(text)
         };
         match self.base {
             Builtin::String => {}

@@ -32,8 +32,16 @@ fn describe(slot: &Slot) -> String {
 }
 
 impl Matcher {
-    pub(super) fn step(&mut self, slots: &[Slot], target: &str, ns: &str, local: &str) -> Step {
-        let in_target = ns == target;
+    /// The next child element, `local` in namespace `ns`; `in_target` is `ns == target`,
+    /// computed by the caller once per namespace rather than once per element.
+    pub(super) fn step(
+        &mut self,
+        slots: &[Slot],
+        target: &str,
+        in_target: bool,
+        ns: &str,
+        local: &str,
+    ) -> Step {
         // Another occurrence of the current alternative?
         if self.count > 0
             && let Some(p) = slots

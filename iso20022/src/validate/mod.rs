@@ -1,16 +1,21 @@
-//! Streaming validation of ISO 20022 files: one pass over quick-xml `NsReader` events, no DOM.
+//! Streaming validation of ISO 20022 files: one pass over quick-xml `Reader` events, no DOM.
 //! Level 1 checks each ISO part against its compiled schema (`schema`); level 2 (business rules)
 //! and level 3 (a market rule pack) observe the same events (`rules`). Every violation is
 //! reported, each with its element path, a stable rule id and a sentence; only input that cannot
 //! be read at all (malformed XML, a hardening limit, an unknown namespace) is an `Error`.
+//!
+//! Speed: namespaces are resolved with quick-xml's `NamespaceResolver`, but a scope is pushed only
+//! for the rare start tags that declare one (`NsReader` pushes one per element), and an element's
+//! namespace is looked up again only when its prefix or the bindings changed. Whitespace between
+//! elements is recognised on the raw bytes, without decoding.
 
 mod matcher;
 
 use std::io::BufRead;
 
-use quick_xml::NsReader;
+use quick_xml::Reader;
 use quick_xml::events::Event;
-use quick_xml::name::ResolveResult;
+use quick_xml::name::{NamespaceResolver, ResolveResult};
 use serde::Serialize;
 
 use crate::envelope::{Envelope, MessageId, Part, PartKind};
@@ -67,7 +72,7 @@ impl Report {
 
 /// Validates one file from a buffered reader (streamed: memory does not grow with the file).
 pub fn validate<R: BufRead>(input: R, options: &Options<'_>) -> Result<Report, Error> {
-    Validator::new(options).run(NsReader::from_reader(input))
+    Validator::new(options).run(Reader::from_reader(input))
 }
 
 /// Validates a file held in memory.
@@ -77,7 +82,6 @@ pub fn validate_bytes(input: &[u8], options: &Options<'_>) -> Result<Report, Err
 
 /// A path step: local name and 1-based index among same-named siblings.
 struct Step0 {
-    name: String,
     index: u32,
     show_index: bool,
     /// Same-named child counters, for the children's indexes.
@@ -102,7 +106,7 @@ impl Counters {
             .entries
             .iter_mut()
             .take(self.len)
-            .find(|(n, _)| n == name)
+            .find(|(n, _)| schema::same_name(n, name))
         {
             *c += 1;
             return *c;
@@ -153,6 +157,24 @@ struct Validator<'o> {
     root_names: Vec<String>,
     violations: Vec<Violation>,
     elements: u64,
+    /// `(ns_gen, ns == target namespace of the current part)`; cleared when a part starts.
+    in_target: Option<(u64, bool)>,
+}
+
+/// How a text event is handled, by the type of the element it is in.
+enum TextMode {
+    /// Not validated (outside the ISO parts, a wildcard, or already reported).
+    Ignore,
+    /// Element-only content: only whitespace is allowed.
+    ElementsOnly,
+    /// Simple content: the text is decoded and kept for the check at the end tag.
+    Collect,
+}
+
+/// Only XML whitespace (space, tab, carriage return, line feed).
+fn is_xml_space(text: &str) -> bool {
+    text.bytes()
+        .all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
 }
 
 fn resolve<'a>(ns: &ResolveResult<'a>) -> Result<&'a str, XmlErrorKind> {
@@ -177,14 +199,15 @@ impl<'o> Validator<'o> {
             root_names: Vec::new(),
             violations: Vec::new(),
             elements: 0,
+            in_target: None,
         }
     }
 
     fn path(&self) -> String {
         let mut out = String::new();
-        for s in self.steps.iter().take(self.depth) {
+        for (s, name) in self.steps.iter().zip(&self.names).take(self.depth) {
             out.push('/');
-            out.push_str(&s.name);
+            out.push_str(name);
             if s.show_index || s.index > 1 {
                 out.push_str(&format!("[{}]", s.index));
             }
@@ -213,15 +236,25 @@ impl<'o> Validator<'o> {
         });
     }
 
-    fn run<R: BufRead>(mut self, mut reader: NsReader<R>) -> Result<Report, Error> {
+    fn run<R: BufRead>(mut self, mut reader: Reader<R>) -> Result<Report, Error> {
         reader.config_mut().check_end_names = true;
         let limits = self.options.limits;
         let mut buf = Vec::new();
+        let mut resolver = NamespaceResolver::default();
+        // Per open element: whether it declared namespaces (and so opened a resolver scope).
+        let mut scoped: Vec<bool> = Vec::new();
+        // The namespace of the last element looked up, valid while `ns_for` names its prefix
+        // (`Some(None)`: no prefix) and no scope was opened or closed since.
         let mut ns_buf = String::new();
+        let mut ns_for: Option<Option<String>> = None;
+        // Bumped whenever `ns_buf` changes, so that facts about it can be cached.
+        let mut ns_gen: u64 = 0;
+        // Attributes of the current start tag: `attrs[..attr_count]`, strings reused.
+        let mut attrs: Vec<(String, String, String)> = Vec::new();
         loop {
             buf.clear();
             let offset = reader.buffer_position();
-            let (ns, event) = match reader.read_resolved_event_into(&mut buf) {
+            let event = match reader.read_event_into(&mut buf) {
                 Ok(x) => x,
                 Err(e) => {
                     let at = reader.error_position();
@@ -231,9 +264,35 @@ impl<'o> Validator<'o> {
             match event {
                 Event::Start(ref e) | Event::Empty(ref e) => {
                     let empty = matches!(event, Event::Empty(_));
-                    let resolved = resolve(&ns).map_err(|k| self.xml_error(offset, k))?;
-                    ns_buf.clear();
-                    ns_buf.push_str(resolved);
+                    // Only a tag with an `xmlns` attribute can bind a prefix.
+                    let raw = e.attributes_raw();
+                    let declares = !raw.is_empty() && raw.contains("xmlns");
+                    if declares {
+                        if let Err(err) = resolver.push(e) {
+                            let at = reader.error_position();
+                            let err = quick_xml::Error::from(err);
+                            return Err(self.xml_error(at, XmlErrorKind::Syntax(err.to_string())));
+                        }
+                        ns_for = None;
+                    }
+                    scoped.push(declares);
+                    // `QName::decompose`, with a byte loop instead of a `memchr` call: names are short.
+                    let qname = e.name().into_inner();
+                    let (local, prefix) = match qname.bytes().position(|b| b == b':') {
+                        None => (qname, None),
+                        Some(i) => (
+                            qname.get(i + 1..).unwrap_or_default(),
+                            Some(qname.get(..i).unwrap_or_default()),
+                        ),
+                    };
+                    if ns_for.as_ref().map(Option::as_deref) != Some(prefix) {
+                        let (ns, _) = resolver.resolve_element(e.name());
+                        let resolved = resolve(&ns).map_err(|k| self.xml_error(offset, k))?;
+                        ns_buf.clear();
+                        ns_buf.push_str(resolved);
+                        ns_gen += 1;
+                        ns_for = Some(prefix.map(str::to_owned));
+                    }
                     let ns = ns_buf.as_str();
                     self.elements += 1;
                     if self.elements > limits.elements_max {
@@ -245,14 +304,12 @@ impl<'o> Validator<'o> {
                     if self.depth >= limits.depth_max {
                         return Err(self.xml_error(offset, XmlErrorKind::TooDeep(limits.depth_max)));
                     }
-                    let local_name = e.local_name();
-                    let local: &str = local_name.as_ref();
-                    let mut attrs: Vec<(String, String, String)> = Vec::new();
+                    let mut attr_count = 0;
                     for a in e.attributes() {
                         let a = a.map_err(|err| {
                             self.xml_error(offset, XmlErrorKind::Syntax(err.to_string()))
                         })?;
-                        if attrs.len() >= limits.attributes_max {
+                        if attr_count >= limits.attributes_max {
                             return Err(self.xml_error(
                                 offset,
                                 XmlErrorKind::TooManyAttributes(limits.attributes_max),
@@ -262,27 +319,62 @@ impl<'o> Validator<'o> {
                         if key == "xmlns" || key.starts_with("xmlns:") {
                             continue;
                         }
-                        let (ans, alocal) = reader.resolver().resolve_attribute(a.key);
-                        let ans = resolve(&ans)
-                            .map_err(|k| self.xml_error(offset, k))?
-                            .to_owned();
+                        let (ans, alocal) = resolver.resolve_attribute(a.key);
+                        let ans = resolve(&ans).map_err(|k| self.xml_error(offset, k))?;
                         let value = a
                             .normalized_value(quick_xml::XmlVersion::Implicit1_0)
                             .map_err(|err| {
                                 self.xml_error(offset, XmlErrorKind::Syntax(err.to_string()))
                             })?;
-                        attrs.push((ans, alocal.as_ref().to_owned(), value.into_owned()));
+                        if attrs.len() <= attr_count {
+                            attrs.push(Default::default());
+                        }
+                        if let Some((n, l, v)) = attrs.get_mut(attr_count) {
+                            n.clear();
+                            n.push_str(ans);
+                            l.clear();
+                            l.push_str(alocal.as_ref());
+                            v.clear();
+                            v.push_str(&value);
+                        }
+                        attr_count += 1;
                     }
-                    self.start(offset, ns, local, &attrs)?;
+                    let these = attrs.get(..attr_count).unwrap_or_default();
+                    self.start(offset, ns, ns_gen, local, these)?;
                     if empty {
                         self.end(offset);
+                        if scoped.pop() == Some(true) {
+                            resolver.pop();
+                            ns_for = None;
+                        }
                     }
                 }
-                Event::End(_) => self.end(offset),
-                Event::Text(t) => {
-                    let text = t.xml10_content();
-                    self.text(offset, &text, limits)?;
+                Event::End(_) => {
+                    self.end(offset);
+                    if scoped.pop() == Some(true) {
+                        resolver.pop();
+                        ns_for = None;
+                    }
                 }
+                Event::Text(t) => match self.text_mode() {
+                    TextMode::Ignore => {}
+                    // Whitespace is whitespace before and after decoding (references come as
+                    // their own events), so the raw bytes decide.
+                    TextMode::ElementsOnly => {
+                        if !is_xml_space(&t) {
+                            self.unexpected_text(offset);
+                        }
+                    }
+                    // XML 1.0 end-of-line handling only rewrites `\r`: without one, the raw
+                    // text is the content and needs no copy.
+                    TextMode::Collect if !t.as_bytes().contains(&b'\r') => {
+                        self.text(offset, &t, limits)?;
+                    }
+                    TextMode::Collect => {
+                        let text = t.xml10_content();
+                        self.text(offset, &text, limits)?;
+                    }
+                },
                 Event::CData(c) => {
                     let text = c.xml10_content();
                     self.text(offset, &text, limits)?;
@@ -354,8 +446,6 @@ impl<'o> Validator<'o> {
             self.names.get_mut(self.depth),
         ) {
             (Some(step), Some(name)) => {
-                step.name.clear();
-                step.name.push_str(local);
                 step.index = index;
                 step.show_index = show_index;
                 step.children.clear();
@@ -364,7 +454,6 @@ impl<'o> Validator<'o> {
             }
             _ => {
                 self.steps.push(Step0 {
-                    name: local.to_owned(),
                     index,
                     show_index,
                     children: Counters::default(),
@@ -383,6 +472,7 @@ impl<'o> Validator<'o> {
         &mut self,
         offset: u64,
         ns: &str,
+        ns_gen: u64,
         local: &str,
         attrs: &[(String, String, String)],
     ) -> Result<(), Error> {
@@ -400,7 +490,16 @@ impl<'o> Validator<'o> {
             Some(frame) => match frame.ty.map(|t| part.schema.types.get(t as usize)) {
                 None | Some(None) => (None, false),
                 Some(Some(Type::Elements(slots))) => {
-                    match frame.matcher.step(slots, &part.schema.namespace, ns, local) {
+                    let target = part.schema.namespace.as_str();
+                    let in_target = match self.in_target {
+                        Some((g, t)) if g == ns_gen => t,
+                        _ => {
+                            let t = ns == target;
+                            self.in_target = Some((ns_gen, t));
+                            t
+                        }
+                    };
+                    match frame.matcher.step(slots, target, in_target, ns, local) {
                         Step::Element {
                             ty,
                             repeats,
@@ -446,8 +545,14 @@ impl<'o> Validator<'o> {
         let ccy = attrs
             .iter()
             .find(|(ans, n, _)| ans.is_empty() && n == "Ccy")
-            .map(|(_, _, v)| v.clone());
-        if let Some(ty) = ty {
+            .map(|(_, _, v)| {
+                let mut s = self.spare_texts.pop().unwrap_or_default();
+                s.push_str(v);
+                s
+            });
+        if let Some(ty) = ty
+            && (!attrs.is_empty() || self.declares_attributes(ty))
+        {
             self.check_attributes(offset, ty, attrs);
         }
         let Some(part) = self.part.as_mut() else {
@@ -469,6 +574,14 @@ impl<'o> Validator<'o> {
         Ok(())
     }
 
+    /// Whether type `ty` of the current part declares attributes (some may be required).
+    fn declares_attributes(&self, ty: TypeId) -> bool {
+        self.part.as_ref().is_some_and(|p| {
+            matches!(p.schema.types.get(ty as usize),
+                Some(Type::SimpleContent { attributes, .. }) if !attributes.is_empty())
+        })
+    }
+
     fn check_attributes(&mut self, offset: u64, ty: TypeId, attrs: &[(String, String, String)]) {
         let Some(part) = self.part.as_ref() else {
             return;
@@ -477,6 +590,9 @@ impl<'o> Validator<'o> {
             Some(Type::SimpleContent { attributes, .. }) => attributes.as_slice(),
             _ => &[],
         };
+        if attrs.is_empty() && declared.is_empty() {
+            return;
+        }
         let mut problems = Vec::new();
         for (ans, name, value) in attrs {
             if ans == XSI {
@@ -537,6 +653,7 @@ impl<'o> Validator<'o> {
             return Err(unsupported());
         };
         let compiled = compiled?;
+        self.in_target = None;
         let kind = if local == "AppHdr" {
             PartKind::AppHdr
         } else {
@@ -590,6 +707,40 @@ impl<'o> Validator<'o> {
         Ok(())
     }
 
+    /// What a text event in the current element needs.
+    fn text_mode(&self) -> TextMode {
+        let Some(part) = self.part.as_ref() else {
+            return TextMode::Ignore;
+        };
+        let Some(frame) = part.frames.last() else {
+            return TextMode::Ignore;
+        };
+        let Some(ty) = frame.ty else {
+            return TextMode::Ignore;
+        };
+        match part.schema.types.get(ty as usize) {
+            Some(Type::Simple(_) | Type::SimpleContent { .. }) => TextMode::Collect,
+            _ if frame.text_reported => TextMode::Ignore,
+            _ => TextMode::ElementsOnly,
+        }
+    }
+
+    /// Non-whitespace text in an element-only element (reported once per element).
+    fn unexpected_text(&mut self, offset: u64) {
+        let Some(frame) = self.part.as_mut().and_then(|p| p.frames.last_mut()) else {
+            return;
+        };
+        if frame.text_reported {
+            return;
+        }
+        frame.text_reported = true;
+        self.violate(
+            offset,
+            "XSD-UNEXPECTED-TEXT",
+            "text is not allowed in this element, which holds elements only".to_owned(),
+        );
+    }
+
     fn text(&mut self, offset: u64, text: &str, limits: Limits) -> Result<(), Error> {
         let Some(part) = self.part.as_mut() else {
             return Ok(());
@@ -608,13 +759,8 @@ impl<'o> Validator<'o> {
                 frame.text.push_str(text);
             }
             _ => {
-                if !frame.text_reported && !text.trim_matches([' ', '\t', '\r', '\n']).is_empty() {
-                    frame.text_reported = true;
-                    self.violate(
-                        offset,
-                        "XSD-UNEXPECTED-TEXT",
-                        "text is not allowed in this element, which holds elements only".to_owned(),
-                    );
+                if !is_xml_space(text) {
+                    self.unexpected_text(offset);
                 }
             }
         }
@@ -658,6 +804,10 @@ impl<'o> Validator<'o> {
                 let mut text = frame.text;
                 text.clear();
                 self.spare_texts.push(text);
+                if let Some(mut ccy) = frame.ccy {
+                    ccy.clear();
+                    self.spare_texts.push(ccy);
+                }
                 for p in problems {
                     let o = if p.rule.starts_with("XSD-") && !p.rule.starts_with("XSD-MISSING") {
                         frame_offset

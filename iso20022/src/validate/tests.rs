@@ -60,3 +60,87 @@ fn ok_fixtures_are_valid_and_mutations_are_reported() {
     let err = validate_bytes(cut.as_bytes(), &Options::default()).unwrap_err();
     assert!(err.to_string().contains("at byte"), "{err}");
 }
+
+/// `CAMT` with every element name given the prefix `d`, bound instead of the default namespace.
+fn camt_prefixed() -> String {
+    let mut out = String::new();
+    let mut rest = CAMT;
+    while let Some(i) = rest.find('<') {
+        let (head, tail) = rest.split_at(i);
+        out.push_str(head);
+        out.push('<');
+        let tail = tail.get(1..).unwrap_or_default();
+        match tail.as_bytes().first() {
+            Some(b'/') => out.push_str("/d:"),
+            Some(b) if b.is_ascii_alphabetic() => out.push_str("d:"),
+            _ => {}
+        }
+        rest = tail.strip_prefix('/').unwrap_or(tail);
+    }
+    out.push_str(rest);
+    out.replace("xmlns=", "xmlns:d=")
+}
+
+/// The validator resolves namespaces itself (a resolver scope only where a tag declares one,
+/// the last lookup cached): a prefix, a rebinding on an inner element, its end, an unbound
+/// prefix and a forbidden declaration must give what namespace-aware reading says.
+#[test]
+fn namespaces_resolve_like_a_namespace_aware_reader() {
+    let options = Options::default();
+    let plain = validate_bytes(CAMT.as_bytes(), &options).unwrap();
+    assert!(plain.is_valid(), "{:?}", plain.violations);
+
+    let prefixed = camt_prefixed();
+    assert!(prefixed.contains("<d:GrpHdr>") && prefixed.contains("</d:Document>"));
+    let report = validate_bytes(prefixed.as_bytes(), &options).unwrap();
+    assert!(report.is_valid(), "{:?}", report.violations);
+    assert_eq!(report.parts, plain.parts);
+
+    // An element of another namespace, empty and with content, then the ISO siblings again:
+    // one violation each, and the bindings of the outer scope are back after them.
+    for foreign in [
+        r#"<MsgId xmlns="urn:example:other"/>"#,
+        r#"<MsgId xmlns="urn:example:other"><Inner>x</Inner></MsgId>"#,
+    ] {
+        let text = CAMT.replacen("<GrpHdr>", &format!("<GrpHdr>{foreign}"), 1);
+        let report = validate_bytes(text.as_bytes(), &options).unwrap();
+        let rules: Vec<&str> = report.violations.iter().map(|v| v.rule.as_str()).collect();
+        assert_eq!(
+            rules,
+            ["XSD-UNEXPECTED-ELEMENT"],
+            "{foreign}: {:?}",
+            report.violations
+        );
+        let v = report.violations.first().unwrap();
+        assert_eq!(v.path, "/Document/BkToCstmrStmt/GrpHdr/MsgId");
+    }
+    // The same local name bound to the ISO namespace through a prefix is just the element.
+    let text = prefixed.replacen(
+        "<d:MsgId>",
+        r#"<e:MsgId xmlns:e="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">"#,
+        1,
+    );
+    let text = text.replacen("</d:MsgId>", "</e:MsgId>", 1);
+    let report = validate_bytes(text.as_bytes(), &options).unwrap();
+    assert!(report.is_valid(), "{:?}", report.violations);
+
+    let unbound = CAMT.replacen("<GrpHdr>", "<GrpHdr><x:MsgId/>", 1);
+    let err = validate_bytes(unbound.as_bytes(), &options).unwrap_err();
+    assert!(
+        matches!(&err, crate::Error::Xml { kind: crate::XmlErrorKind::UnboundPrefix(p), .. } if p == "x"),
+        "{err}"
+    );
+
+    let forbidden = CAMT.replacen("<GrpHdr>", r#"<GrpHdr xmlns:xml="urn:wrong">"#, 1);
+    let err = validate_bytes(forbidden.as_bytes(), &options).unwrap_err();
+    assert_eq!(
+        err.rule(),
+        crate::Error::Xml {
+            path: String::new(),
+            offset: 0,
+            kind: crate::XmlErrorKind::Syntax(String::new()),
+        }
+        .rule(),
+        "{err}"
+    );
+}
