@@ -26,7 +26,7 @@ macro_rules! iso_struct {
 
         impl crate::wire::map::Xml for $name {
             fn read(
-                el: &crate::wire::tree::Element,
+                el: crate::wire::tree::Node<'_>,
                 path: &crate::wire::map::Path<'_>,
             ) -> Result<Self, crate::wire::map::MapError> {
                 const KNOWN: &[&str] = &[$($tag),*];
@@ -90,7 +90,7 @@ macro_rules! text_type {
 
         impl crate::wire::map::Xml for $name {
             fn read(
-                el: &crate::wire::tree::Element,
+                el: crate::wire::tree::Node<'_>,
                 path: &crate::wire::map::Path<'_>,
             ) -> Result<Self, crate::wire::map::MapError> {
                 crate::wire::map::leaf_text(el, path).map(|t| $name(t.to_owned()))
