@@ -30,6 +30,7 @@ macro_rules! iso_struct {
                 path: &crate::wire::map::Path<'_>,
             ) -> Result<Self, crate::wire::map::MapError> {
                 const KNOWN: &[&str] = &[$($tag),*];
+                const _: () = assert!(KNOWN.len() <= crate::wire::map::KNOWN_MAX);
                 let r = crate::wire::map::In::new(el, path, KNOWN);
                 Ok(Self { $( $field: iso_struct!(@read r $kind $tag)?, )* rest: r.rest })
             }

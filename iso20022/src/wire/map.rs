@@ -108,35 +108,53 @@ pub trait Xml: Sized {
     fn write(&self, tag: &str, out: &mut String);
 }
 
+/// Most typed children one struct may declare (the model's widest has 15).
+pub const KNOWN_MAX: usize = 32;
+
 /// The children of one element, split into typed candidates and kept extras.
 pub struct In<'a> {
     el: Node<'a>,
     path: &'a Path<'a>,
     known: &'static [&'static str],
-    /// Each typed child with the index of its name in `known`, in document order.
-    typed: Vec<(usize, Node<'a>)>,
+    /// For each name in `known`: its first child, and how many there are (saturating). Kept in
+    /// arrays so that splitting the children allocates nothing.
+    first: [u32; KNOWN_MAX],
+    count: [u8; KNOWN_MAX],
     /// Children the struct does not type.
     pub rest: Rest,
 }
 
 impl<'a> In<'a> {
-    /// Splits the children of `el`: `known` are the local names the struct types. One pass:
-    /// each child is matched against `known` once; fields then pick their children by index.
+    /// Splits the children of `el`: `known` are the local names the struct types (at most
+    /// [`KNOWN_MAX`], which `iso_struct!` checks when it compiles). One pass: each child is
+    /// matched against `known` once; fields then take their children by index.
     pub fn new(el: Node<'a>, path: &'a Path<'a>, known: &'static [&'static str]) -> Self {
         let mut rest = Vec::new();
-        let mut typed = Vec::new();
+        let mut first = [tree::NONE; KNOWN_MAX];
+        let mut count = [0u8; KNOWN_MAX];
         let mut after: &str = "";
         for c in el.children() {
             let same_ns = c.same_ns(&el);
+            let name = c.name();
             let slot = if same_ns {
-                known.iter().position(|k| *k == c.name())
+                known
+                    .iter()
+                    .position(|k| *k == name)
+                    .filter(|k| *k < KNOWN_MAX)
             } else {
                 None
             };
             match slot {
                 Some(k) => {
-                    after = c.name();
-                    typed.push((k, c));
+                    after = name;
+                    if let Some(n) = count.get_mut(k) {
+                        *n = n.saturating_add(1);
+                    }
+                    if let Some(f) = first.get_mut(k)
+                        && *f == tree::NONE
+                    {
+                        *f = c.id();
+                    }
                 }
                 None => rest.push(Extra {
                     after: after.to_owned(),
@@ -149,48 +167,75 @@ impl<'a> In<'a> {
             el,
             path,
             known,
-            typed,
+            first,
+            count,
             rest: Rest(rest),
         }
     }
 
-    fn named(&self, tag: &str) -> impl Iterator<Item = Node<'a>> + '_ {
-        let k = self.known.iter().position(|t| *t == tag);
-        self.typed
-            .iter()
-            .filter(move |(i, _)| Some(*i) == k)
-            .map(|(_, c)| *c)
+    /// The first child `tag` and how many there are.
+    fn slot(&self, tag: &str) -> (Option<Node<'a>>, u8) {
+        match self.known.iter().position(|t| *t == tag) {
+            Some(k) => match self.first.get(k) {
+                Some(&id) if id != tree::NONE => (
+                    Some(self.el.at(id)),
+                    self.count.get(k).copied().unwrap_or(0),
+                ),
+                _ => (None, 0),
+            },
+            None => (None, 0),
+        }
     }
 
-    /// At most one child `tag`.
-    pub fn opt<T: Xml>(&self, tag: &str) -> Result<Option<T>, MapError> {
-        let mut it = self.named(tag);
-        let Some(first) = it.next() else {
-            return Ok(None);
-        };
-        let path = self.path.child(tag);
-        if let Some(second) = it.next() {
+    /// Every child `tag` (in the element's namespace), in order.
+    fn named(&self, tag: &'a str) -> impl Iterator<Item = Node<'a>> + 'a {
+        let el = self.el;
+        el.children()
+            .filter(move |c| c.name() == tag && c.same_ns(&el))
+    }
+
+    /// The child `tag` when there is one, its path, or an error when it is repeated.
+    #[inline]
+    fn single(&self, tag: &'a str) -> Result<Option<Node<'a>>, MapError> {
+        let (first, count) = self.slot(tag);
+        if count > 1
+            && let Some(second) = self.named(tag).nth(1)
+        {
             return Err(MapError::at(
-                &path,
+                &self.path.child(tag),
                 second,
                 format!("`{tag}` may appear once here"),
             ));
         }
-        T::read(first, &path).map(Some)
+        Ok(first)
+    }
+
+    /// At most one child `tag`.
+    #[inline]
+    pub fn opt<T: Xml>(&self, tag: &'a str) -> Result<Option<T>, MapError> {
+        match self.single(tag)? {
+            Some(first) => Ok(Some(T::read(first, &self.path.child(tag))?)),
+            None => Ok(None),
+        }
     }
 
     /// Exactly one child `tag`.
-    pub fn one<T: Xml>(&self, tag: &str) -> Result<T, MapError> {
-        match self.opt(tag)? {
-            Some(v) => Ok(v),
+    #[inline]
+    pub fn one<T: Xml>(&self, tag: &'a str) -> Result<T, MapError> {
+        match self.single(tag)? {
+            Some(first) => T::read(first, &self.path.child(tag)),
             None => Err(MapError::at(self.path, self.el, format!("missing `{tag}`"))),
         }
     }
 
     /// Every child `tag`, in order.
-    pub fn many<T: Xml>(&self, tag: &str) -> Result<Vec<T>, MapError> {
+    pub fn many<T: Xml>(&self, tag: &'a str) -> Result<Vec<T>, MapError> {
         let path = self.path.child(tag);
-        self.named(tag).map(|c| T::read(c, &path)).collect()
+        match self.slot(tag) {
+            (None, _) => Ok(Vec::new()),
+            (Some(only), 1) => Ok(vec![T::read(only, &path)?]),
+            _ => self.named(tag).map(|c| T::read(c, &path)).collect(),
+        }
     }
 }
 

@@ -120,7 +120,7 @@ pub struct XmlError {
 }
 
 /// Marks "no node" in the arena links.
-const NONE: u32 = u32::MAX;
+pub(crate) const NONE: u32 = u32::MAX;
 
 /// A document read into one arena: every element, attribute and namespace of the input,
 /// borrowed from it (only text with references or normalised line ends, and attribute values
@@ -204,6 +204,16 @@ impl<'d> Iterator for Children<'d> {
 }
 
 impl<'d> Node<'d> {
+    /// The element's index in its document (for compact references inside this crate).
+    pub(crate) fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// The element with index `id` in the same document.
+    pub(crate) fn at(&self, id: u32) -> Node<'d> {
+        Node { doc: self.doc, id }
+    }
+
     fn data(&self) -> Option<&'d NodeData<'d>> {
         self.doc.node(self.id)
     }
@@ -430,13 +440,19 @@ impl<'a> Builder<'a> {
                 Event::Empty(ref start) => self.start(start, true)?,
                 Event::End(_) => self.end()?,
                 Event::Text(t) => {
-                    let text = t.xml10_content();
+                    // XML 1.0 line-end normalisation, skipped (no call, no scan by memchr) for
+                    // the usual text without a carriage return.
+                    let text = if t.as_bytes().contains(&b'\r') {
+                        t.xml10_content()
+                    } else {
+                        t.into_inner()
+                    };
                     let open_without_text = self
                         .stack
                         .last()
                         .and_then(|o| self.doc.node(o.id))
                         .is_some_and(|top| top.text.is_none());
-                    if open_without_text && text.trim().is_empty() {
+                    if open_without_text && blank(&text) {
                         let held = self.pending.as_ref().map_or(0, |p| p.len());
                         if text.len() + held > MAX_TEXT {
                             return Err(self.err(format!("text longer than {MAX_TEXT} bytes")));
@@ -504,7 +520,12 @@ impl<'a> Builder<'a> {
         let scope = self.bindings.len();
         let attrs_from = self.doc.attrs.len();
         self.attr_prefixes.clear();
-        for attr in start.attributes() {
+        let attributes = if start.attributes_raw().trim_start().is_empty() {
+            None
+        } else {
+            Some(start.attributes())
+        };
+        for attr in attributes.into_iter().flatten() {
             let attr = attr.map_err(|e| self.err(format!("attribute: {e}")))?;
             let key = attr.key.as_ref();
             let value = attr
@@ -613,7 +634,7 @@ impl<'a> Builder<'a> {
             {
                 append(&mut el.text, ws);
             }
-            if has_children && el.text.as_deref().is_some_and(|t| t.trim().is_empty()) {
+            if has_children && el.text.as_deref().is_some_and(blank) {
                 el.text = None;
             }
         }
@@ -630,7 +651,7 @@ impl<'a> Builder<'a> {
     fn push_text(&mut self, text: Cow<'a, str>) -> Result<(), XmlError> {
         let top = self.stack.last().map(|o| o.id);
         let Some(el) = top.and_then(|id| self.doc.nodes.get_mut(id as usize)) else {
-            if text.trim().is_empty() {
+            if blank(&text) {
                 return Ok(());
             }
             return Err(self.err("text outside the root element".to_owned()));
@@ -641,6 +662,18 @@ impl<'a> Builder<'a> {
         append(&mut el.text, text);
         Ok(())
     }
+}
+
+/// `text.trim().is_empty()`, without the Unicode tables for the usual ASCII indentation.
+fn blank(text: &str) -> bool {
+    for b in text.bytes() {
+        match b {
+            b'\t'..=b'\r' | b' ' => {}
+            0x80.. => return text.trim().is_empty(),
+            _ => return false,
+        }
+    }
+    true
 }
 
 fn append<'a>(slot: &mut Option<Cow<'a, str>>, text: Cow<'a, str>) {
