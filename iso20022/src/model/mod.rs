@@ -54,9 +54,13 @@ macro_rules! iso_struct {
     (@ty one $t:ty) => { $t };
     (@ty opt $t:ty) => { Option<$t> };
     (@ty many $t:ty) => { Vec<$t> };
-    (@read $r:ident one $tag:literal) => { $r.one($tag) };
-    (@read $r:ident opt $tag:literal) => { $r.opt($tag) };
-    (@read $r:ident many $tag:literal) => { $r.many($tag) };
+    (@read $r:ident one $tag:literal) => { $r.one_at(iso_struct!(@k $tag), $tag) };
+    (@read $r:ident opt $tag:literal) => { $r.opt_at(iso_struct!(@k $tag), $tag) };
+    (@read $r:ident many $tag:literal) => { $r.many_at(iso_struct!(@k $tag), $tag) };
+    (@k $tag:literal) => {{
+        const K: usize = crate::wire::map::index_of(KNOWN, $tag);
+        K
+    }};
     (@as_field one $e:expr) => { Some(&$e) };
     (@as_field opt $e:expr) => { $e.as_ref() };
     (@as_field many $e:expr) => { $e.iter().collect::<Vec<_>>() };

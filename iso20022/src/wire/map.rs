@@ -173,17 +173,14 @@ impl<'a> In<'a> {
         }
     }
 
-    /// The first child `tag` and how many there are.
-    fn slot(&self, tag: &str) -> (Option<Node<'a>>, u8) {
-        match self.known.iter().position(|t| *t == tag) {
-            Some(k) => match self.first.get(k) {
-                Some(&id) if id != tree::NONE => (
-                    Some(self.el.at(id)),
-                    self.count.get(k).copied().unwrap_or(0),
-                ),
-                _ => (None, 0),
-            },
-            None => (None, 0),
+    /// The first child with the name `known[k]` and how many there are.
+    fn slot_at(&self, k: usize) -> (Option<Node<'a>>, u8) {
+        match self.first.get(k) {
+            Some(&id) if id != tree::NONE => (
+                Some(self.el.at(id)),
+                self.count.get(k).copied().unwrap_or(0),
+            ),
+            _ => (None, 0),
         }
     }
 
@@ -196,8 +193,8 @@ impl<'a> In<'a> {
 
     /// The child `tag` when there is one, its path, or an error when it is repeated.
     #[inline]
-    fn single(&self, tag: &'a str) -> Result<Option<Node<'a>>, MapError> {
-        let (first, count) = self.slot(tag);
+    fn single(&self, k: usize, tag: &'a str) -> Result<Option<Node<'a>>, MapError> {
+        let (first, count) = self.slot_at(k);
         if count > 1
             && let Some(second) = self.named(tag).nth(1)
         {
@@ -211,30 +208,80 @@ impl<'a> In<'a> {
     }
 
     /// At most one child `tag`.
-    #[inline]
     pub fn opt<T: Xml>(&self, tag: &'a str) -> Result<Option<T>, MapError> {
-        match self.single(tag)? {
+        self.opt_at(self.index(tag), tag)
+    }
+
+    /// Exactly one child `tag`.
+    pub fn one<T: Xml>(&self, tag: &'a str) -> Result<T, MapError> {
+        self.one_at(self.index(tag), tag)
+    }
+
+    /// Every child `tag`, in order.
+    pub fn many<T: Xml>(&self, tag: &'a str) -> Result<Vec<T>, MapError> {
+        self.many_at(self.index(tag), tag)
+    }
+
+    fn index(&self, tag: &str) -> usize {
+        self.known
+            .iter()
+            .position(|t| *t == tag)
+            .unwrap_or(usize::MAX)
+    }
+
+    /// [`In::opt`] for `tag == known[k]` (`iso_struct!` computes `k` when it compiles).
+    #[inline]
+    pub fn opt_at<T: Xml>(&self, k: usize, tag: &'a str) -> Result<Option<T>, MapError> {
+        match self.single(k, tag)? {
             Some(first) => Ok(Some(T::read(first, &self.path.child(tag))?)),
             None => Ok(None),
         }
     }
 
-    /// Exactly one child `tag`.
+    /// [`In::one`] for `tag == known[k]`.
     #[inline]
-    pub fn one<T: Xml>(&self, tag: &'a str) -> Result<T, MapError> {
-        match self.single(tag)? {
+    pub fn one_at<T: Xml>(&self, k: usize, tag: &'a str) -> Result<T, MapError> {
+        match self.single(k, tag)? {
             Some(first) => T::read(first, &self.path.child(tag)),
             None => Err(MapError::at(self.path, self.el, format!("missing `{tag}`"))),
         }
     }
 
-    /// Every child `tag`, in order.
-    pub fn many<T: Xml>(&self, tag: &'a str) -> Result<Vec<T>, MapError> {
+    /// [`In::many`] for `tag == known[k]`.
+    pub fn many_at<T: Xml>(&self, k: usize, tag: &'a str) -> Result<Vec<T>, MapError> {
         let path = self.path.child(tag);
-        match self.slot(tag) {
+        match self.slot_at(k) {
             (None, _) => Ok(Vec::new()),
             (Some(only), 1) => Ok(vec![T::read(only, &path)?]),
             _ => self.named(tag).map(|c| T::read(c, &path)).collect(),
+        }
+    }
+}
+
+/// The index of `tag` in `known` (`usize::MAX` when absent), at compile time.
+pub const fn index_of(known: &[&str], tag: &str) -> usize {
+    let mut rest = known;
+    let mut i = 0;
+    while let [first, tail @ ..] = rest {
+        if const_eq(first.as_bytes(), tag.as_bytes()) {
+            return i;
+        }
+        rest = tail;
+        i += 1;
+    }
+    usize::MAX
+}
+
+const fn const_eq(a: &[u8], b: &[u8]) -> bool {
+    let (mut a, mut b) = (a, b);
+    loop {
+        match (a, b) {
+            ([], []) => return true,
+            ([x, xs @ ..], [y, ys @ ..]) if *x == *y => {
+                a = xs;
+                b = ys;
+            }
+            _ => return false,
         }
     }
 }
@@ -441,5 +488,14 @@ mod tests {
         assert_eq!(amt("700", "JPY").canonical_text(), "700");
         assert_eq!(amt("1.5", "BHD").canonical_text(), "1.500");
         assert_eq!(amt("1.23456", "EUR").canonical_text(), "1.23456");
+    }
+
+    #[test]
+    fn known_names_are_indexed_at_compile_time() {
+        const KNOWN: &[&str] = &["MsgId", "CreDtTm", "Msg"];
+        const K: usize = index_of(KNOWN, "Msg");
+        assert_eq!(K, 2);
+        assert_eq!(index_of(KNOWN, "CreDtTm"), 1);
+        assert_eq!(index_of(KNOWN, "Other"), usize::MAX);
     }
 }

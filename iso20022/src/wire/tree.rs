@@ -295,19 +295,33 @@ impl<'d> Node<'d> {
     /// Like [`Node::to_element`], but an element for which `replace` gives a value is replaced
     /// by it (used to leave placeholders where the ISO parts were).
     pub fn to_element_with(&self, replace: &dyn Fn(Node<'d>) -> Option<Element>) -> Element {
+        self.build(None, replace)
+    }
+
+    /// `parent_ns` is the parent's namespace, shared (one `Arc`, no allocation) when equal.
+    fn build(
+        &self,
+        parent_ns: Option<&Arc<str>>,
+        replace: &dyn Fn(Node<'d>) -> Option<Element>,
+    ) -> Element {
         if let Some(r) = replace(*self) {
             return r;
         }
+        let ns = match parent_ns {
+            Some(p) if **p == *self.ns() => Arc::clone(p),
+            _ => Arc::from(self.ns()),
+        };
+        let children = self
+            .children()
+            .map(|c| c.build(Some(&ns), replace))
+            .collect();
         Element {
-            ns: Arc::from(self.ns()),
             name: self.name().to_owned(),
             attrs: self.owned_attrs(),
             text: self.text().map(str::to_owned),
-            children: self
-                .children()
-                .map(|c| c.to_element_with(replace))
-                .collect(),
+            children,
             offset: self.offset(),
+            ns,
         }
     }
 }
@@ -368,14 +382,14 @@ impl<'a> Builder<'a> {
             input,
             doc: Doc {
                 nodes: Vec::with_capacity(guess),
-                attrs: Vec::new(),
+                attrs: Vec::with_capacity(8),
                 namespaces: vec![Cow::Borrowed(""), Cow::Borrowed(XML_NS)],
                 first_root: NONE,
             },
             stack: Vec::with_capacity(16),
             last_root: NONE,
-            bindings: Vec::new(),
-            attr_prefixes: Vec::new(),
+            bindings: Vec::with_capacity(8),
+            attr_prefixes: Vec::with_capacity(8),
             pending: None,
             offset: 0,
         }
@@ -823,5 +837,32 @@ mod tests {
         assert!(read("").is_err());
         assert!(read("<x:a/>").is_err());
         assert!(read("<a>&unknown;</a>").is_err());
+    }
+
+    #[test]
+    fn namespace_bindings_are_scoped_to_their_element() {
+        let src = r#"<a xmlns="urn:a"><p:b xmlns:p="urn:p" xml:lang="en" p:x="1" y="2"><c/></p:b><d xmlns=""/></a>"#;
+        let a = &read(src).unwrap()[0];
+        assert_eq!(&*a.ns, "urn:a");
+        let [b, d] = &a.children[..] else {
+            panic!("two children: {a:?}")
+        };
+        assert_eq!((&*b.ns, &*b.children[0].ns, &*d.ns), ("urn:p", "urn:a", ""));
+        let attrs: Vec<_> = b
+            .attrs
+            .iter()
+            .map(|x| (x.ns.as_str(), x.name.as_str()))
+            .collect();
+        assert_eq!(attrs, [(XML_NS, "lang"), ("urn:p", "x"), ("", "y")]);
+        let e = read(r#"<a><p:b xmlns:p="urn:p"/><p:c/></a>"#).unwrap_err();
+        assert_eq!((e.path.as_str(), e.offset), ("/a", 25), "{e}");
+        assert!(e.problem.contains("undeclared namespace prefix `p`"), "{e}");
+    }
+
+    #[test]
+    fn text_with_carriage_returns_and_references_is_normalised() {
+        let r = read("<a><b>x\r\ny\rz &amp; &#65;</b><c>\r\n</c></a>").unwrap();
+        let texts: Vec<_> = r[0].children.iter().map(|c| c.text.as_deref()).collect();
+        assert_eq!(texts, [Some("x\ny\nz & A"), Some("\n")]);
     }
 }
