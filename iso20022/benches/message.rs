@@ -29,8 +29,24 @@ fn bench(c: &mut Criterion) {
             n
         })
     });
-    group.bench_function("element tree only", |b| {
-        b.iter(|| iso20022::wire::tree::read(black_box(PACS008)).unwrap())
+    // The reader under `wire::tree::Doc`: quick-xml without its namespace resolver (the tree
+    // resolves prefixes with its own small binding stack).
+    group.bench_function("peer: quick-xml event loop, no namespaces", |b| {
+        b.iter(|| {
+            let mut reader = quick_xml::reader::Reader::from_str(black_box(PACS008));
+            let mut n = 0usize;
+            loop {
+                match reader.read_event() {
+                    Ok(Event::Eof) => break,
+                    Ok(_) => n += 1,
+                    Err(_) => break,
+                }
+            }
+            n
+        })
+    });
+    group.bench_function("element tree only (borrowed arena)", |b| {
+        b.iter(|| iso20022::wire::tree::Doc::read(black_box(PACS008)).unwrap())
     });
     group.bench_function("parse (tree + typed model)", |b| {
         b.iter(|| iso20022::read(black_box(PACS008)).unwrap())

@@ -3,7 +3,7 @@
 //!
 //! Run: `cargo build --profile bench -p clearway-iso20022 --example parse_loop`, then
 //! `valgrind --tool=callgrind target/release/examples/parse_loop parse 1000` (modes: `bare`,
-//! `tree`, `parse`, `write`).
+//! `bare-plain`, `tree`, `parse`, `write`).
 #![allow(
     missing_docs,
     clippy::unwrap_used,
@@ -29,6 +29,18 @@ fn bare(input: &str) -> usize {
     n
 }
 
+fn bare_plain(input: &str) -> usize {
+    let mut reader = quick_xml::reader::Reader::from_str(input);
+    let mut n = 0usize;
+    loop {
+        match reader.read_event() {
+            Ok(Event::Eof) | Err(_) => break,
+            Ok(_) => n += 1,
+        }
+    }
+    n
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let mode = args.next().unwrap_or_else(|| "parse".to_owned());
@@ -38,7 +50,10 @@ fn main() {
     for _ in 0..n {
         sink += match mode.as_str() {
             "bare" => bare(black_box(PACS008)),
-            "tree" => iso20022::wire::tree::read(black_box(PACS008)).map_or(0, |r| r.len()),
+            "bare-plain" => bare_plain(black_box(PACS008)),
+            "tree" => {
+                iso20022::wire::tree::Doc::read(black_box(PACS008)).map_or(0, |d| d.roots().count())
+            }
             "parse" => iso20022::read(black_box(PACS008)).map_or(0, |m| m.envelope.roots.len()),
             "write" => iso20022::write(black_box(&msg)).len(),
             other => {

@@ -424,6 +424,13 @@ impl<'a> Builder<'a> {
     }
 
     fn lookup(&self, prefix: &str) -> Result<u32, String> {
+        // Most elements of a message share the prefix of their parent: try the innermost
+        // binding first without a loop.
+        if let Some((p, ns)) = self.bindings.last()
+            && same_short(p, prefix)
+        {
+            return Ok(*ns);
+        }
         if prefix == "xml" {
             return Ok(XML_NS_ID);
         }
@@ -456,7 +463,7 @@ impl<'a> Builder<'a> {
                 Event::Text(t) => {
                     // XML 1.0 line-end normalisation, skipped (no call, no scan by memchr) for
                     // the usual text without a carriage return.
-                    let text = if t.as_bytes().contains(&b'\r') {
+                    let text = if t.bytes().any(|b| b == b'\r') {
                         t.xml10_content()
                     } else {
                         t.into_inner()
@@ -534,7 +541,11 @@ impl<'a> Builder<'a> {
         let scope = self.bindings.len();
         let attrs_from = self.doc.attrs.len();
         self.attr_prefixes.clear();
-        let attributes = if start.attributes_raw().trim_start().is_empty() {
+        let attributes = if start
+            .attributes_raw()
+            .bytes()
+            .all(|b| b.is_ascii_whitespace())
+        {
             None
         } else {
             Some(start.attributes())
@@ -559,7 +570,7 @@ impl<'a> Builder<'a> {
                 self.bindings.push((prefix, ns));
                 continue;
             }
-            let (prefix, local) = match key.split_once(':') {
+            let (prefix, local) = match split_prefix(key) {
                 Some((p, l)) => (Some(p), l),
                 None => (None, key),
             };
@@ -584,7 +595,7 @@ impl<'a> Builder<'a> {
         let Some(qname) = rebase(self.input, qname.as_ref()) else {
             return Err(self.err("element name outside the input".to_owned()));
         };
-        let (prefix, name) = match qname.split_once(':') {
+        let (prefix, name) = match split_prefix(qname) {
             Some((p, l)) => (p, l),
             None => ("", qname),
         };
@@ -676,6 +687,18 @@ impl<'a> Builder<'a> {
         append(&mut el.text, text);
         Ok(())
     }
+}
+
+/// `a == b` compared inline: prefixes are a few bytes, a call to `memcmp` costs more.
+#[inline]
+fn same_short(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
+}
+
+/// `name.split_once(':')` with a plain loop: names are short, a `memchr` call costs more.
+fn split_prefix(name: &str) -> Option<(&str, &str)> {
+    let i = name.bytes().position(|b| b == b':')?;
+    Some((name.get(..i)?, name.get(i + 1..)?))
 }
 
 /// `text.trim().is_empty()`, without the Unicode tables for the usual ASCII indentation.
