@@ -461,30 +461,28 @@ impl<'a> Builder<'a> {
                 Event::Empty(ref start) => self.start(start, true)?,
                 Event::End(_) => self.end()?,
                 Event::Text(t) => {
-                    // XML 1.0 line-end normalisation, skipped (no call, no scan by memchr) for
-                    // the usual text without a carriage return.
-                    let text = if t.bytes().any(|b| b == b'\r') {
-                        t.xml10_content()
-                    } else {
-                        t.into_inner()
-                    };
+                    let text = t.into_inner();
                     let open_without_text = self
                         .stack
                         .last()
                         .and_then(|o| self.doc.node(o.id))
                         .is_some_and(|top| top.text.is_none());
                     if open_without_text && blank(&text) {
+                        // Indentation, most likely: held as read, normalised only if it turns
+                        // out to be the content of a leaf.
                         let held = self.pending.as_ref().map_or(0, |p| p.len());
                         if text.len() + held > MAX_TEXT {
                             return Err(self.err(format!("text longer than {MAX_TEXT} bytes")));
                         }
                         self.pending = Some(match self.pending.take() {
                             None => text,
-                            Some(p) => Cow::Owned(format!("{p}{text}")),
+                            // Each piece on its own: a `\r` and a `\n` that a comment
+                            // separated are two line ends.
+                            Some(p) => Cow::Owned(format!("{}{}", xml10_eols(p), xml10_eols(text))),
                         });
                     } else {
                         self.flush_pending()?;
-                        self.push_text(text)?;
+                        self.push_text(xml10_eols(text))?;
                     }
                 }
                 Event::CData(t) => {
@@ -657,7 +655,7 @@ impl<'a> Builder<'a> {
             if let Some(ws) = pending
                 && !has_children
             {
-                append(&mut el.text, ws);
+                append(&mut el.text, xml10_eols(ws));
             }
             if has_children && el.text.as_deref().is_some_and(blank) {
                 el.text = None;
@@ -668,7 +666,7 @@ impl<'a> Builder<'a> {
 
     fn flush_pending(&mut self) -> Result<(), XmlError> {
         match self.pending.take() {
-            Some(ws) => self.push_text(ws),
+            Some(ws) => self.push_text(xml10_eols(ws)),
             None => Ok(()),
         }
     }
@@ -689,6 +687,16 @@ impl<'a> Builder<'a> {
     }
 }
 
+/// XML 1.0 line ends (section 2.11): `\r\n` and a lone `\r` read as `\n`. Text without a
+/// `\r`, nearly all of it, stays borrowed.
+fn xml10_eols(text: Cow<'_, str>) -> Cow<'_, str> {
+    if text.bytes().any(|b| b == b'\r') {
+        Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
+    } else {
+        text
+    }
+}
+
 /// `a == b` compared inline: prefixes are a few bytes, a call to `memcmp` costs more.
 #[inline]
 fn same_short(a: &str, b: &str) -> bool {
@@ -703,14 +711,13 @@ fn split_prefix(name: &str) -> Option<(&str, &str)> {
 
 /// `text.trim().is_empty()`, without the Unicode tables for the usual ASCII indentation.
 fn blank(text: &str) -> bool {
-    for b in text.bytes() {
-        match b {
-            b'\t'..=b'\r' | b' ' => {}
-            0x80.. => return text.trim().is_empty(),
-            _ => return false,
-        }
+    if text.bytes().all(|b| matches!(b, b'\t'..=b'\r' | b' ')) {
+        true
+    } else if text.is_ascii() {
+        false
+    } else {
+        text.trim().is_empty()
     }
-    true
 }
 
 fn append<'a>(slot: &mut Option<Cow<'a, str>>, text: Cow<'a, str>) {
@@ -884,8 +891,8 @@ mod tests {
 
     #[test]
     fn text_with_carriage_returns_and_references_is_normalised() {
-        let r = read("<a><b>x\r\ny\rz &amp; &#65;</b><c>\r\n</c></a>").unwrap();
+        let r = read("<a><b>x\r\ny\rz &amp; &#65;</b><c>\r\n</c><d> \r<!---->\n</d></a>").unwrap();
         let texts: Vec<_> = r[0].children.iter().map(|c| c.text.as_deref()).collect();
-        assert_eq!(texts, [Some("x\ny\nz & A"), Some("\n")]);
+        assert_eq!(texts, [Some("x\ny\nz & A"), Some("\n"), Some(" \n\n")]);
     }
 }
