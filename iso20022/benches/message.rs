@@ -1,6 +1,9 @@
 //! Parse and write of a ~3.7 KB pacs.008.001.08 (Swift envelope + BAH, the CBPR+ c.105.1.1
-//! sample in `fixtures/iso20022/roundtrip/`), beside the peer: a bare quick-xml event loop over
-//! the same bytes, which is the floor any quick-xml based reader stands on.
+//! sample in `fixtures/iso20022/roundtrip/`), beside the peers: bare quick-xml event loops over
+//! the same bytes, with its namespace resolver (`NsReader`) and without (`Reader`, which
+//! `wire::tree::Doc` reads with), the floor any quick-xml based reader stands on. On a shared
+//! machine compare ratios within one run, or count instructions with
+//! `examples/parse_loop.rs` under callgrind.
 //!
 //! Run: `cargo bench -p clearway-iso20022 --bench message`.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]

@@ -3,7 +3,7 @@
 //! Reading: [`read`] parses the bytes into a [`tree`], finds the ISO 20022 parts (the `Document`
 //! and an optional `AppHdr`) whatever their prefix, names the envelope around them, picks the
 //! wire version from the `Document` namespace ([`versions::VERSIONS`]) and maps the part into its
-//! family model. Writing: [`write`] emits the same envelope with every ISO part written
+//! family model. Writing: [`write()`] emits the same envelope with every ISO part written
 //! canonically (prefix-free default namespace, typed fields in XSD order, kept extras in
 //! place, amounts with the currency's minor units), UTF-8 with an XML declaration.
 //!
@@ -60,7 +60,7 @@ impl EnvelopeKind {
 }
 
 /// The envelope: its kind and the non-ISO elements around the ISO parts, kept whole. The ISO
-/// parts are left in it as empty placeholders (`AppHdr`, `Document`) that [`write`] fills.
+/// parts are left in it as empty placeholders (`AppHdr`, `Document`) that [`write()`] fills.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Envelope {
     /// What was seen.

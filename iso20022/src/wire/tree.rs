@@ -1,4 +1,6 @@
-//! A small owned XML element tree: the lossless layer under the typed models.
+//! The lossless XML layer under the typed models: a borrowed arena ([`Doc`], [`Node`]) that
+//! the mapper reads, and a small owned tree ([`Element`]) for what the model keeps whole (the
+//! envelope and the children it does not type).
 //!
 //! Reading is one pass of quick-xml's borrowing reader into an arena ([`Doc`]): names and
 //! most text stay slices of the input, children are sibling links in one `Vec`, and namespace
@@ -6,7 +8,8 @@
 //! (namespace, local name); prefixes are not kept, because Clearway writes every element
 //! prefix-free with a default namespace declared where it changes. Comments, processing
 //! instructions and whitespace-only text between elements are dropped (they carry no content);
-//! text inside a leaf element is kept exactly. A `DOCTYPE` is refused (no DTD, no entity
+//! text inside a leaf element is kept exactly
+//! (line ends normalised as XML 1.0 says). A `DOCTYPE` is refused (no DTD, no entity
 //! expansion), as are unknown entity references, depth over [`MAX_DEPTH`] and text over
 //! [`MAX_TEXT`] bytes. Every error names the element path and the byte offset.
 //!
