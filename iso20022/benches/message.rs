@@ -1,6 +1,9 @@
 //! Parse and write of a ~3.7 KB pacs.008.001.08 (Swift envelope + BAH, the CBPR+ c.105.1.1
-//! sample in `fixtures/iso20022/roundtrip/`), beside the peer: a bare quick-xml event loop over
-//! the same bytes, which is the floor any quick-xml based reader stands on.
+//! sample in `fixtures/iso20022/roundtrip/`), beside the peers: bare quick-xml event loops over
+//! the same bytes, with its namespace resolver (`NsReader`) and without (`Reader`, which
+//! `wire::tree::Doc` reads with), the floor any quick-xml based reader stands on. On a shared
+//! machine compare ratios within one run, or count instructions with
+//! `examples/parse_loop.rs` under callgrind.
 //!
 //! Run: `cargo bench -p clearway-iso20022 --bench message`.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
@@ -29,8 +32,24 @@ fn bench(c: &mut Criterion) {
             n
         })
     });
-    group.bench_function("element tree only", |b| {
-        b.iter(|| iso20022::wire::tree::read(black_box(PACS008)).unwrap())
+    // The reader under `wire::tree::Doc`: quick-xml without its namespace resolver (the tree
+    // resolves prefixes with its own small binding stack).
+    group.bench_function("peer: quick-xml event loop, no namespaces", |b| {
+        b.iter(|| {
+            let mut reader = quick_xml::reader::Reader::from_str(black_box(PACS008));
+            let mut n = 0usize;
+            loop {
+                match reader.read_event() {
+                    Ok(Event::Eof) => break,
+                    Ok(_) => n += 1,
+                    Err(_) => break,
+                }
+            }
+            n
+        })
+    });
+    group.bench_function("element tree only (borrowed arena)", |b| {
+        b.iter(|| iso20022::wire::tree::Doc::read(black_box(PACS008)).unwrap())
     });
     group.bench_function("parse (tree + typed model)", |b| {
         b.iter(|| iso20022::read(black_box(PACS008)).unwrap())

@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::wire::map::{MapError, Path, Xml, leaf_text, parse_decimal};
-use crate::wire::tree::{self, Element};
+use crate::wire::tree::{self, Node};
 
 text_type! {
     /// Message identification (`MsgId`).
@@ -99,11 +99,11 @@ impl ActiveAmount {
 }
 
 impl Xml for ActiveAmount {
-    fn read(el: &Element, path: &Path<'_>) -> Result<Self, MapError> {
+    fn read(el: Node<'_>, path: &Path<'_>) -> Result<Self, MapError> {
         let Some(ccy) = el.attr("Ccy") else {
             return Err(MapError::at(path, el, "amount without a `Ccy` attribute"));
         };
-        if el.attrs.len() > 1 {
+        if el.attr_count() > 1 {
             return Err(MapError::at(path, el, "unexpected attribute beside `Ccy`"));
         }
         Ok(ActiveAmount {
@@ -140,7 +140,7 @@ macro_rules! code_enum {
         }
 
         impl Xml for $name {
-            fn read(el: &Element, path: &Path<'_>) -> Result<Self, MapError> {
+            fn read(el: Node<'_>, path: &Path<'_>) -> Result<Self, MapError> {
                 match leaf_text(el, path)? {
                     $( $text => Ok($name::$variant), )*
                     t => Err(MapError::at(path, el, format!(

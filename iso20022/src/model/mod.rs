@@ -26,10 +26,11 @@ macro_rules! iso_struct {
 
         impl crate::wire::map::Xml for $name {
             fn read(
-                el: &crate::wire::tree::Element,
+                el: crate::wire::tree::Node<'_>,
                 path: &crate::wire::map::Path<'_>,
             ) -> Result<Self, crate::wire::map::MapError> {
                 const KNOWN: &[&str] = &[$($tag),*];
+                const _: () = assert!(KNOWN.len() <= crate::wire::map::KNOWN_MAX);
                 let r = crate::wire::map::In::new(el, path, KNOWN);
                 Ok(Self { $( $field: iso_struct!(@read r $kind $tag)?, )* rest: r.rest })
             }
@@ -53,9 +54,13 @@ macro_rules! iso_struct {
     (@ty one $t:ty) => { $t };
     (@ty opt $t:ty) => { Option<$t> };
     (@ty many $t:ty) => { Vec<$t> };
-    (@read $r:ident one $tag:literal) => { $r.one($tag) };
-    (@read $r:ident opt $tag:literal) => { $r.opt($tag) };
-    (@read $r:ident many $tag:literal) => { $r.many($tag) };
+    (@read $r:ident one $tag:literal) => { $r.one_at(iso_struct!(@k $tag), $tag) };
+    (@read $r:ident opt $tag:literal) => { $r.opt_at(iso_struct!(@k $tag), $tag) };
+    (@read $r:ident many $tag:literal) => { $r.many_at(iso_struct!(@k $tag), $tag) };
+    (@k $tag:literal) => {{
+        const K: usize = crate::wire::map::index_of(KNOWN, $tag);
+        K
+    }};
     (@as_field one $e:expr) => { Some(&$e) };
     (@as_field opt $e:expr) => { $e.as_ref() };
     (@as_field many $e:expr) => { $e.iter().collect::<Vec<_>>() };
@@ -90,7 +95,7 @@ macro_rules! text_type {
 
         impl crate::wire::map::Xml for $name {
             fn read(
-                el: &crate::wire::tree::Element,
+                el: crate::wire::tree::Node<'_>,
                 path: &crate::wire::map::Path<'_>,
             ) -> Result<Self, crate::wire::map::MapError> {
                 crate::wire::map::leaf_text(el, path).map(|t| $name(t.to_owned()))

@@ -41,10 +41,10 @@ pub enum EntryStatus {
 
 impl crate::wire::map::Xml for EntryStatus {
     fn read(
-        el: &crate::wire::tree::Element,
+        el: crate::wire::tree::Node<'_>,
         path: &crate::wire::map::Path<'_>,
     ) -> Result<Self, crate::wire::map::MapError> {
-        if el.children.is_empty() {
+        if !el.has_children() {
             Code::read(el, path).map(EntryStatus::Text)
         } else {
             CodeOrProprietary::read(el, path).map(EntryStatus::Choice)

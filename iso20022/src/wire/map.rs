@@ -12,7 +12,7 @@ use std::str::FromStr;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::tree::{self, Element};
+use super::tree::{self, Element, Node};
 
 /// A child element the model does not type, with its position.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -91,10 +91,10 @@ pub struct MapError {
 
 impl MapError {
     /// An error about `el` at `path`.
-    pub fn at(path: &Path<'_>, el: &Element, problem: impl Into<String>) -> Self {
+    pub fn at(path: &Path<'_>, el: Node<'_>, problem: impl Into<String>) -> Self {
         MapError {
             path: path.to_string(),
-            offset: el.offset,
+            offset: el.offset(),
             problem: problem.into(),
         }
     }
@@ -103,79 +103,186 @@ impl MapError {
 /// A type that maps to one XML element.
 pub trait Xml: Sized {
     /// Reads the value from `el`, found at `path`.
-    fn read(el: &Element, path: &Path<'_>) -> Result<Self, MapError>;
+    fn read(el: Node<'_>, path: &Path<'_>) -> Result<Self, MapError>;
     /// Writes the value as an element called `tag` (in the default namespace in scope).
     fn write(&self, tag: &str, out: &mut String);
 }
 
+/// Most typed children one struct may declare (the model's widest has 15).
+pub const KNOWN_MAX: usize = 32;
+
 /// The children of one element, split into typed candidates and kept extras.
 pub struct In<'a> {
-    el: &'a Element,
+    el: Node<'a>,
     path: &'a Path<'a>,
+    known: &'static [&'static str],
+    /// For each name in `known`: its first child, and how many there are (saturating). Kept in
+    /// arrays so that splitting the children allocates nothing.
+    first: [u32; KNOWN_MAX],
+    count: [u8; KNOWN_MAX],
     /// Children the struct does not type.
     pub rest: Rest,
 }
 
 impl<'a> In<'a> {
-    /// Splits the children of `el`: `known` are the local names the struct types.
-    pub fn new(el: &'a Element, path: &'a Path<'a>, known: &[&str]) -> Self {
+    /// Splits the children of `el`: `known` are the local names the struct types (at most
+    /// [`KNOWN_MAX`], which `iso_struct!` checks when it compiles). One pass: each child is
+    /// matched against `known` once; fields then take their children by index.
+    pub fn new(el: Node<'a>, path: &'a Path<'a>, known: &'static [&'static str]) -> Self {
         let mut rest = Vec::new();
+        let mut first = [tree::NONE; KNOWN_MAX];
+        let mut count = [0u8; KNOWN_MAX];
         let mut after: &str = "";
-        for c in &el.children {
-            if c.ns == el.ns && known.contains(&c.name.as_str()) {
-                after = c.name.as_str();
+        for c in el.children() {
+            let same_ns = c.same_ns(&el);
+            let name = c.name();
+            let slot = if same_ns {
+                known
+                    .iter()
+                    .position(|k| *k == name)
+                    .filter(|k| *k < KNOWN_MAX)
             } else {
-                rest.push(Extra {
+                None
+            };
+            match slot {
+                Some(k) => {
+                    after = name;
+                    if let Some(n) = count.get_mut(k) {
+                        *n = n.saturating_add(1);
+                    }
+                    if let Some(f) = first.get_mut(k)
+                        && *f == tree::NONE
+                    {
+                        *f = c.id();
+                    }
+                }
+                None => rest.push(Extra {
                     after: after.to_owned(),
-                    element: c.clone(),
-                    same_ns: c.ns == el.ns,
-                });
+                    element: c.to_element(),
+                    same_ns,
+                }),
             }
         }
         In {
             el,
             path,
+            known,
+            first,
+            count,
             rest: Rest(rest),
         }
     }
 
-    fn named(&self, tag: &'a str) -> impl Iterator<Item = &'a Element> + 'a {
-        let ns = &*self.el.ns;
-        self.el
-            .children
-            .iter()
-            .filter(move |c| c.name == tag && &*c.ns == ns)
+    /// The first child with the name `known[k]` and how many there are.
+    fn slot_at(&self, k: usize) -> (Option<Node<'a>>, u8) {
+        match self.first.get(k) {
+            Some(&id) if id != tree::NONE => (
+                Some(self.el.at(id)),
+                self.count.get(k).copied().unwrap_or(0),
+            ),
+            _ => (None, 0),
+        }
     }
 
-    /// At most one child `tag`.
-    pub fn opt<T: Xml>(&self, tag: &'a str) -> Result<Option<T>, MapError> {
-        let mut it = self.named(tag);
-        let Some(first) = it.next() else {
-            return Ok(None);
-        };
-        let path = self.path.child(tag);
-        if let Some(second) = it.next() {
+    /// Every child `tag` (in the element's namespace), in order.
+    fn named(&self, tag: &'a str) -> impl Iterator<Item = Node<'a>> + 'a {
+        let el = self.el;
+        el.children()
+            .filter(move |c| c.name() == tag && c.same_ns(&el))
+    }
+
+    /// The child `tag` when there is one, its path, or an error when it is repeated.
+    #[inline]
+    fn single(&self, k: usize, tag: &'a str) -> Result<Option<Node<'a>>, MapError> {
+        let (first, count) = self.slot_at(k);
+        if count > 1
+            && let Some(second) = self.named(tag).nth(1)
+        {
             return Err(MapError::at(
-                &path,
+                &self.path.child(tag),
                 second,
                 format!("`{tag}` may appear once here"),
             ));
         }
-        T::read(first, &path).map(Some)
+        Ok(first)
+    }
+
+    /// At most one child `tag`.
+    pub fn opt<T: Xml>(&self, tag: &'a str) -> Result<Option<T>, MapError> {
+        self.opt_at(self.index(tag), tag)
     }
 
     /// Exactly one child `tag`.
     pub fn one<T: Xml>(&self, tag: &'a str) -> Result<T, MapError> {
-        match self.opt(tag)? {
-            Some(v) => Ok(v),
-            None => Err(MapError::at(self.path, self.el, format!("missing `{tag}`"))),
-        }
+        self.one_at(self.index(tag), tag)
     }
 
     /// Every child `tag`, in order.
     pub fn many<T: Xml>(&self, tag: &'a str) -> Result<Vec<T>, MapError> {
+        self.many_at(self.index(tag), tag)
+    }
+
+    fn index(&self, tag: &str) -> usize {
+        self.known
+            .iter()
+            .position(|t| *t == tag)
+            .unwrap_or(usize::MAX)
+    }
+
+    /// [`In::opt`] for `tag == known[k]` (`iso_struct!` computes `k` when it compiles).
+    #[inline]
+    pub fn opt_at<T: Xml>(&self, k: usize, tag: &'a str) -> Result<Option<T>, MapError> {
+        match self.single(k, tag)? {
+            Some(first) => Ok(Some(T::read(first, &self.path.child(tag))?)),
+            None => Ok(None),
+        }
+    }
+
+    /// [`In::one`] for `tag == known[k]`.
+    #[inline]
+    pub fn one_at<T: Xml>(&self, k: usize, tag: &'a str) -> Result<T, MapError> {
+        match self.single(k, tag)? {
+            Some(first) => T::read(first, &self.path.child(tag)),
+            None => Err(MapError::at(self.path, self.el, format!("missing `{tag}`"))),
+        }
+    }
+
+    /// [`In::many`] for `tag == known[k]`.
+    pub fn many_at<T: Xml>(&self, k: usize, tag: &'a str) -> Result<Vec<T>, MapError> {
         let path = self.path.child(tag);
-        self.named(tag).map(|c| T::read(c, &path)).collect()
+        match self.slot_at(k) {
+            (None, _) => Ok(Vec::new()),
+            (Some(only), 1) => Ok(vec![T::read(only, &path)?]),
+            _ => self.named(tag).map(|c| T::read(c, &path)).collect(),
+        }
+    }
+}
+
+/// The index of `tag` in `known` (`usize::MAX` when absent), at compile time.
+pub const fn index_of(known: &[&str], tag: &str) -> usize {
+    let mut rest = known;
+    let mut i = 0;
+    while let [first, tail @ ..] = rest {
+        if const_eq(first.as_bytes(), tag.as_bytes()) {
+            return i;
+        }
+        rest = tail;
+        i += 1;
+    }
+    usize::MAX
+}
+
+const fn const_eq(a: &[u8], b: &[u8]) -> bool {
+    let (mut a, mut b) = (a, b);
+    loop {
+        match (a, b) {
+            ([], []) => return true,
+            ([x, xs @ ..], [y, ys @ ..]) if *x == *y => {
+                a = xs;
+                b = ys;
+            }
+            _ => return false,
+        }
     }
 }
 
@@ -278,15 +385,15 @@ pub fn close(out: &mut String, tag: &str) {
 }
 
 /// Text of a leaf element: an error if it has child elements.
-pub fn leaf_text<'e>(el: &'e Element, path: &Path<'_>) -> Result<&'e str, MapError> {
-    if !el.children.is_empty() {
+pub fn leaf_text<'e>(el: Node<'e>, path: &Path<'_>) -> Result<&'e str, MapError> {
+    if el.has_children() {
         return Err(MapError::at(
             path,
             el,
             "expected text, found child elements",
         ));
     }
-    Ok(el.text.as_deref().unwrap_or(""))
+    Ok(el.text().unwrap_or(""))
 }
 
 /// Writes `<tag>text</tag>`.
@@ -297,7 +404,7 @@ pub fn write_leaf(out: &mut String, tag: &str, text: &str) {
 }
 
 impl Xml for String {
-    fn read(el: &Element, path: &Path<'_>) -> Result<Self, MapError> {
+    fn read(el: Node<'_>, path: &Path<'_>) -> Result<Self, MapError> {
         leaf_text(el, path).map(str::to_owned)
     }
     fn write(&self, tag: &str, out: &mut String) {
@@ -306,7 +413,7 @@ impl Xml for String {
 }
 
 /// Parses a decimal the way XSD writes one (no exponent, optional sign, optional point).
-pub fn parse_decimal(el: &Element, path: &Path<'_>) -> Result<Decimal, MapError> {
+pub fn parse_decimal(el: Node<'_>, path: &Path<'_>) -> Result<Decimal, MapError> {
     let text = leaf_text(el, path)?.trim();
     let ok = !text.is_empty()
         && text
@@ -322,7 +429,7 @@ pub fn parse_decimal(el: &Element, path: &Path<'_>) -> Result<Decimal, MapError>
 }
 
 impl Xml for Decimal {
-    fn read(el: &Element, path: &Path<'_>) -> Result<Self, MapError> {
+    fn read(el: Node<'_>, path: &Path<'_>) -> Result<Self, MapError> {
         parse_decimal(el, path)
     }
     fn write(&self, tag: &str, out: &mut String) {
@@ -335,14 +442,15 @@ mod tests {
     use super::*;
     use crate::model::common::{ActiveAmount, GroupHeader, PaymentId};
 
-    fn el(xml: &str) -> Element {
-        tree::read(xml).unwrap().remove(0)
+    fn read<T: Xml>(xml: &str, name: &str) -> Result<T, MapError> {
+        let doc = tree::Doc::read(xml).unwrap();
+        T::read(doc.roots().next().unwrap(), &Path::root(name))
     }
 
     #[test]
     fn extras_go_back_after_the_typed_sibling_they_followed() {
         let src = r#"<PmtId xmlns="urn:x"><ClrSysRef>C</ClrSysRef><InstrId>I</InstrId><X xmlns="urn:other">o</X><EndToEndId>E</EndToEndId><Y xmlns="">n</Y></PmtId>"#;
-        let id = PaymentId::read(&el(src), &Path::root("PmtId")).unwrap();
+        let id: PaymentId = read(src, "PmtId").unwrap();
         assert_eq!(id.instr_id.as_ref().unwrap().as_str(), "I");
         let mut out = String::new();
         id.write("PmtId", &mut out);
@@ -355,11 +463,11 @@ mod tests {
 
     #[test]
     fn duplicates_missing_and_bad_values_name_path_and_offset() {
-        let dup = el(r#"<GrpHdr><MsgId>A</MsgId><MsgId>B</MsgId></GrpHdr>"#);
-        let e = GroupHeader::read(&dup, &Path::root("GrpHdr")).unwrap_err();
+        let dup = r#"<GrpHdr><MsgId>A</MsgId><MsgId>B</MsgId></GrpHdr>"#;
+        let e = read::<GroupHeader>(dup, "GrpHdr").unwrap_err();
         assert_eq!((e.path.as_str(), e.offset), ("/GrpHdr/MsgId", 24), "{e}");
-        let missing = el(r#"<GrpHdr><CreDtTm>2026-01-01T00:00:00Z</CreDtTm></GrpHdr>"#);
-        let e = GroupHeader::read(&missing, &Path::root("GrpHdr")).unwrap_err();
+        let missing = r#"<GrpHdr><CreDtTm>2026-01-01T00:00:00Z</CreDtTm></GrpHdr>"#;
+        let e = read::<GroupHeader>(missing, "GrpHdr").unwrap_err();
         assert!(e.problem.contains("MsgId"), "{e}");
         for bad in [
             r#"<A>1.0</A>"#,
@@ -367,21 +475,27 @@ mod tests {
             r#"<A Ccy="EUR"><B/></A>"#,
             r#"<A Ccy="EUR">1e3</A>"#,
         ] {
-            assert!(
-                ActiveAmount::read(&el(bad), &Path::root("A")).is_err(),
-                "{bad}"
-            );
+            assert!(read::<ActiveAmount>(bad, "A").is_err(), "{bad}");
         }
     }
 
     #[test]
     fn currency_minor_units() {
         let amt = |v: &str, c: &str| {
-            ActiveAmount::read(&el(&format!(r#"<A Ccy="{c}">{v}</A>"#)), &Path::root("A")).unwrap()
+            read::<ActiveAmount>(&format!(r#"<A Ccy="{c}">{v}</A>"#), "A").unwrap()
         };
         assert_eq!(amt("700", "EUR").canonical_text(), "700.00");
         assert_eq!(amt("700", "JPY").canonical_text(), "700");
         assert_eq!(amt("1.5", "BHD").canonical_text(), "1.500");
         assert_eq!(amt("1.23456", "EUR").canonical_text(), "1.23456");
+    }
+
+    #[test]
+    fn known_names_are_indexed_at_compile_time() {
+        const KNOWN: &[&str] = &["MsgId", "CreDtTm", "Msg"];
+        const K: usize = index_of(KNOWN, "Msg");
+        assert_eq!(K, 2);
+        assert_eq!(index_of(KNOWN, "CreDtTm"), 1);
+        assert_eq!(index_of(KNOWN, "Other"), usize::MAX);
     }
 }

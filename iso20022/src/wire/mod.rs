@@ -3,7 +3,7 @@
 //! Reading: [`read`] parses the bytes into a [`tree`], finds the ISO 20022 parts (the `Document`
 //! and an optional `AppHdr`) whatever their prefix, names the envelope around them, picks the
 //! wire version from the `Document` namespace ([`versions::VERSIONS`]) and maps the part into its
-//! family model. Writing: [`write`] emits the same envelope with every ISO part written
+//! family model. Writing: [`write()`] emits the same envelope with every ISO part written
 //! canonically (prefix-free default namespace, typed fields in XSD order, kept extras in
 //! place, amounts with the currency's minor units), UTF-8 with an XML declaration.
 //!
@@ -24,7 +24,7 @@ use crate::model::{
     statement::Statement,
 };
 use map::{MapError, Path, Xml};
-use tree::Element;
+use tree::{Element, Node};
 pub use versions::{Family, Version};
 
 /// Every ISO 20022 message namespace starts with this.
@@ -60,7 +60,7 @@ impl EnvelopeKind {
 }
 
 /// The envelope: its kind and the non-ISO elements around the ISO parts, kept whole. The ISO
-/// parts are left in it as empty placeholders (`AppHdr`, `Document`) that [`write`] fills.
+/// parts are left in it as empty placeholders (`AppHdr`, `Document`) that [`write()`] fills.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Envelope {
     /// What was seen.
@@ -180,29 +180,40 @@ fn is_iso_part(el: &Element) -> bool {
     (el.name == "Document" || el.name == "AppHdr") && el.ns.starts_with(ISO_NS_PREFIX)
 }
 
+fn is_iso_node(el: Node<'_>) -> bool {
+    (el.name() == "Document" || el.name() == "AppHdr") && el.ns().starts_with(ISO_NS_PREFIX)
+}
+
 /// Reads a message from bytes (UTF-8).
 pub fn read(input: &str) -> Result<Message, ReadError> {
-    let mut roots = tree::read(input)?;
-    let mut doc: Option<Element> = None;
-    let mut hdr: Option<Element> = None;
-    for r in roots.iter_mut() {
-        take_parts(r, &mut doc, &mut hdr)?;
+    let tree = tree::Doc::read(input)?;
+    let mut doc: Option<Node<'_>> = None;
+    let mut hdr: Option<Node<'_>> = None;
+    for r in tree.roots() {
+        find_parts(r, &mut doc, &mut hdr)?;
     }
     let Some(doc) = doc else {
         return Err(ReadError::NoDocument);
     };
+    let roots: Vec<Node<'_>> = tree.roots().collect();
     let kind = match roots.as_slice() {
-        [one] if is_iso_part(one) => EnvelopeKind::Bare,
-        [a, b] if is_iso_part(a) && is_iso_part(b) => EnvelopeKind::AppHdrDocument,
-        [one] if one.name == "Envelope" => EnvelopeKind::Swift,
-        [one] if one.name == "Message" => EnvelopeKind::Message,
+        [one] if is_iso_node(*one) => EnvelopeKind::Bare,
+        [a, b] if is_iso_node(*a) && is_iso_node(*b) => EnvelopeKind::AppHdrDocument,
+        [one] if one.name() == "Envelope" => EnvelopeKind::Swift,
+        [one] if one.name() == "Message" => EnvelopeKind::Message,
         _ => EnvelopeKind::Other,
     };
     let header = match hdr {
-        Some(h) => Some(read_header(&h)?),
+        Some(h) => Some(read_header(h)?),
         None => None,
     };
-    let document = read_document(&doc)?;
+    let document = read_document(doc)?;
+    // The envelope keeps everything but the ISO parts, which become empty placeholders.
+    let placeholder = |n: Node<'_>| is_iso_node(n).then(|| Element::new(ISO_NS_PREFIX, n.name()));
+    let roots = roots
+        .iter()
+        .map(|r| r.to_element_with(&placeholder))
+        .collect();
     Ok(Message {
         envelope: Envelope { kind, roots },
         header,
@@ -210,71 +221,70 @@ pub fn read(input: &str) -> Result<Message, ReadError> {
     })
 }
 
-/// Moves the first `Document` and `AppHdr` out of the tree, leaving empty placeholders.
-/// A second `Document` or `AppHdr` is refused: one message per input, nothing dropped.
-fn take_parts(
-    el: &mut Element,
-    doc: &mut Option<Element>,
-    hdr: &mut Option<Element>,
+/// Finds the first `Document` and `AppHdr` in the tree (not looking inside them). A second
+/// `Document` or `AppHdr` is refused: one message per input, nothing dropped.
+fn find_parts<'d>(
+    el: Node<'d>,
+    doc: &mut Option<Node<'d>>,
+    hdr: &mut Option<Node<'d>>,
 ) -> Result<(), ReadError> {
-    if is_iso_part(el) {
-        let slot = if el.name == "Document" { doc } else { hdr };
+    if is_iso_node(el) {
+        let slot = if el.name() == "Document" { doc } else { hdr };
         if slot.is_some() {
             return Err(tree::XmlError {
-                path: format!("/{}", el.name),
-                offset: el.offset,
-                problem: format!("a second `{}`: one message per input", el.name),
+                path: format!("/{}", el.name()),
+                offset: el.offset(),
+                problem: format!("a second `{}`: one message per input", el.name()),
             }
             .into());
         }
-        let placeholder = Element::new(ISO_NS_PREFIX, &el.name);
-        *slot = Some(std::mem::replace(el, placeholder));
+        *slot = Some(el);
         return Ok(());
     }
-    for c in el.children.iter_mut() {
-        take_parts(c, doc, hdr)?;
+    for c in el.children() {
+        find_parts(c, doc, hdr)?;
     }
     Ok(())
 }
 
-fn version_of(el: &Element) -> Result<Version, ReadError> {
-    Version::from_namespace(&el.ns).ok_or_else(|| ReadError::Unsupported {
-        ns: el.ns.to_string(),
-        path: format!("/{}", el.name),
-        offset: el.offset,
+fn version_of(el: Node<'_>) -> Result<Version, ReadError> {
+    Version::from_namespace(el.ns()).ok_or_else(|| ReadError::Unsupported {
+        ns: el.ns().to_string(),
+        path: format!("/{}", el.name()),
+        offset: el.offset(),
     })
 }
 
-fn read_header(el: &Element) -> Result<Header, ReadError> {
+fn read_header(el: Node<'_>) -> Result<Header, ReadError> {
     let version = version_of(el)?;
     if version.family() != Family::Header {
         return Err(ReadError::Unsupported {
-            ns: el.ns.to_string(),
+            ns: el.ns().to_string(),
             path: "/AppHdr".into(),
-            offset: el.offset,
+            offset: el.offset(),
         });
     }
     let app_hdr = AppHeader::read(el, &Path::root("AppHdr"))?;
     Ok(Header {
         version,
         app_hdr,
-        attrs: el.attrs.clone(),
+        attrs: el.owned_attrs(),
     })
 }
 
-fn read_document(el: &Element) -> Result<Document, ReadError> {
+fn read_document(el: Node<'_>) -> Result<Document, ReadError> {
     let version = version_of(el)?;
     let root = Path::root("Document");
     let tag = version.root_element();
     let mut found = None;
-    for c in &el.children {
-        if c.ns == el.ns && c.name == tag && found.is_none() {
+    for c in el.children() {
+        if c.same_ns(&el) && c.name() == tag && found.is_none() {
             found = Some(c);
         } else {
             return Err(MapError::at(
                 &root,
                 c,
-                format!("expected one `{tag}` in the Document, found `{}`", c.name),
+                format!("expected one `{tag}` in the Document, found `{}`", c.name()),
             )
             .into());
         }
@@ -301,7 +311,7 @@ fn read_document(el: &Element) -> Result<Document, ReadError> {
     Ok(Document {
         version,
         body,
-        attrs: el.attrs.clone(),
+        attrs: el.owned_attrs(),
     })
 }
 

@@ -1,10 +1,15 @@
-//! A small owned XML element tree: the lossless layer under the typed models.
+//! The lossless XML layer under the typed models: a borrowed arena ([`Doc`], [`Node`]) that
+//! the mapper reads, and a small owned tree ([`Element`]) for what the model keeps whole (the
+//! envelope and the children it does not type).
 //!
-//! Reading is one pass of quick-xml's namespace-aware reader. Names are resolved to
+//! Reading is one pass of quick-xml's borrowing reader into an arena ([`Doc`]): names and
+//! most text stay slices of the input, children are sibling links in one `Vec`, and namespace
+//! prefixes are resolved with a small binding stack. Names are resolved to
 //! (namespace, local name); prefixes are not kept, because Clearway writes every element
 //! prefix-free with a default namespace declared where it changes. Comments, processing
 //! instructions and whitespace-only text between elements are dropped (they carry no content);
-//! text inside a leaf element is kept exactly. A `DOCTYPE` is refused (no DTD, no entity
+//! text inside a leaf element is kept exactly
+//! (line ends normalised as XML 1.0 says). A `DOCTYPE` is refused (no DTD, no entity
 //! expansion), as are unknown entity references, depth over [`MAX_DEPTH`] and text over
 //! [`MAX_TEXT`] bytes. Every error names the element path and the byte offset.
 //!
@@ -12,11 +17,11 @@
 //! `&`, `<`, `>` (and `"` in attributes), namespaced attributes under a fixed prefix (`xsi` for
 //! XML Schema instance, `xml` for the XML namespace, `n1`, `n2`, … otherwise).
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
 use quick_xml::events::Event;
-use quick_xml::name::ResolveResult;
 use serde::Serialize;
 
 /// Deepest element nesting accepted (ISO 20022 messages stay under 20).
@@ -117,219 +122,619 @@ pub struct XmlError {
     pub problem: String,
 }
 
-fn path_of(stack: &[Element]) -> String {
-    if stack.is_empty() {
-        return "/".to_owned();
+/// Marks "no node" in the arena links.
+pub(crate) const NONE: u32 = u32::MAX;
+
+/// A document read into one arena: every element, attribute and namespace of the input,
+/// borrowed from it (only text with references or normalised line ends, and attribute values
+/// with references, are copied). The mapper reads typed fields from it; the parts it keeps
+/// whole become owned [`Element`]s with [`Node::to_element`].
+#[derive(Debug)]
+pub struct Doc<'a> {
+    nodes: Vec<NodeData<'a>>,
+    attrs: Vec<AttrData<'a>>,
+    /// Namespace URIs seen, each once; index 0 is "" (no namespace).
+    namespaces: Vec<Cow<'a, str>>,
+    first_root: u32,
+}
+
+#[derive(Debug)]
+struct NodeData<'a> {
+    name: &'a str,
+    ns: u32,
+    attrs: (u32, u32),
+    text: Option<Cow<'a, str>>,
+    first_child: u32,
+    next_sibling: u32,
+    offset: usize,
+}
+
+#[derive(Debug)]
+struct AttrData<'a> {
+    ns: u32,
+    name: &'a str,
+    value: Cow<'a, str>,
+}
+
+/// One element of a [`Doc`]: a cheap copyable handle.
+#[derive(Debug, Clone, Copy)]
+pub struct Node<'d> {
+    doc: &'d Doc<'d>,
+    id: u32,
+}
+
+impl<'a> Doc<'a> {
+    /// Reads `input` (see the module documentation for what is kept and what is refused).
+    pub fn read(input: &'a str) -> Result<Doc<'a>, XmlError> {
+        Builder::new(input).run()
     }
-    let mut p = String::new();
-    for e in stack {
-        p.push('/');
-        p.push_str(&e.name);
+
+    /// The top-level elements, in order.
+    pub fn roots(&self) -> Children<'_> {
+        Children {
+            doc: self.shrink(),
+            next: self.first_root,
+        }
     }
-    p
+
+    fn shrink(&self) -> &Doc<'_> {
+        self
+    }
+
+    fn node(&self, id: u32) -> Option<&NodeData<'a>> {
+        self.nodes.get(id as usize)
+    }
+}
+
+/// Iterator over sibling elements.
+#[derive(Debug, Clone)]
+pub struct Children<'d> {
+    doc: &'d Doc<'d>,
+    next: u32,
+}
+
+impl<'d> Iterator for Children<'d> {
+    type Item = Node<'d>;
+    fn next(&mut self) -> Option<Node<'d>> {
+        let data = self.doc.node(self.next)?;
+        let node = Node {
+            doc: self.doc,
+            id: self.next,
+        };
+        self.next = data.next_sibling;
+        Some(node)
+    }
+}
+
+impl<'d> Node<'d> {
+    /// The element's index in its document (for compact references inside this crate).
+    pub(crate) fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// The element with index `id` in the same document.
+    pub(crate) fn at(&self, id: u32) -> Node<'d> {
+        Node { doc: self.doc, id }
+    }
+
+    fn data(&self) -> Option<&'d NodeData<'d>> {
+        self.doc.node(self.id)
+    }
+
+    /// Local name.
+    pub fn name(&self) -> &'d str {
+        self.data().map_or("", |d| d.name)
+    }
+
+    /// Namespace URI ("" for none).
+    pub fn ns(&self) -> &'d str {
+        self.data().map_or("", |d| self.doc.ns_text(d.ns))
+    }
+
+    /// True when `other` is in the same namespace (an index compare).
+    pub fn same_ns(&self, other: &Node<'_>) -> bool {
+        self.data().map(|d| d.ns) == other.data().map(|d| d.ns)
+    }
+
+    /// Byte offset of the start tag.
+    pub fn offset(&self) -> usize {
+        self.data().map_or(0, |d| d.offset)
+    }
+
+    /// Text content (see [`Element::text`]).
+    pub fn text(&self) -> Option<&'d str> {
+        self.data().and_then(|d| d.text.as_deref())
+    }
+
+    /// True when the element has child elements.
+    pub fn has_children(&self) -> bool {
+        self.data().is_some_and(|d| d.first_child != NONE)
+    }
+
+    /// Child elements in document order.
+    pub fn children(&self) -> Children<'d> {
+        Children {
+            doc: self.doc,
+            next: self.data().map_or(NONE, |d| d.first_child),
+        }
+    }
+
+    fn attr_data(&self) -> &'d [AttrData<'d>] {
+        self.data()
+            .and_then(|d| self.doc.attrs.get(d.attrs.0 as usize..d.attrs.1 as usize))
+            .unwrap_or(&[])
+    }
+
+    /// Number of attributes (namespace declarations not counted).
+    pub fn attr_count(&self) -> usize {
+        self.attr_data().len()
+    }
+
+    /// The value of the unprefixed attribute `name`.
+    pub fn attr(&self, name: &str) -> Option<&'d str> {
+        self.attr_data()
+            .iter()
+            .find(|a| a.ns == 0 && a.name == name)
+            .map(|a| &*a.value)
+    }
+
+    /// The attributes as owned values.
+    pub fn owned_attrs(&self) -> Vec<Attribute> {
+        self.attr_data()
+            .iter()
+            .map(|a| Attribute {
+                ns: self.doc.ns_text(a.ns).to_owned(),
+                name: a.name.to_owned(),
+                value: a.value.clone().into_owned(),
+            })
+            .collect()
+    }
+
+    /// The element and its subtree as an owned [`Element`].
+    pub fn to_element(&self) -> Element {
+        self.to_element_with(&|_| None)
+    }
+
+    /// Like [`Node::to_element`], but an element for which `replace` gives a value is replaced
+    /// by it (used to leave placeholders where the ISO parts were).
+    pub fn to_element_with(&self, replace: &dyn Fn(Node<'d>) -> Option<Element>) -> Element {
+        self.build(None, replace)
+    }
+
+    /// `parent_ns` is the parent's namespace, shared (one `Arc`, no allocation) when equal.
+    fn build(
+        &self,
+        parent_ns: Option<&Arc<str>>,
+        replace: &dyn Fn(Node<'d>) -> Option<Element>,
+    ) -> Element {
+        if let Some(r) = replace(*self) {
+            return r;
+        }
+        let ns = match parent_ns {
+            Some(p) if **p == *self.ns() => Arc::clone(p),
+            _ => Arc::from(self.ns()),
+        };
+        let children = self
+            .children()
+            .map(|c| c.build(Some(&ns), replace))
+            .collect();
+        Element {
+            name: self.name().to_owned(),
+            attrs: self.owned_attrs(),
+            text: self.text().map(str::to_owned),
+            children,
+            offset: self.offset(),
+            ns,
+        }
+    }
+}
+
+impl Doc<'_> {
+    fn ns_text(&self, id: u32) -> &str {
+        self.namespaces.get(id as usize).map_or("", |n| &**n)
+    }
+}
+
+/// The slice of `input` that `part` is, when `part` points into `input` (it always does for
+/// names and unescaped values from quick-xml's `from_str` reader).
+fn rebase<'a>(input: &'a str, part: &str) -> Option<&'a str> {
+    let start = (part.as_ptr() as usize).checked_sub(input.as_ptr() as usize)?;
+    let s = input.get(start..start.checked_add(part.len())?)?;
+    (s.as_ptr() == part.as_ptr()).then_some(s)
+}
+
+fn rebase_cow<'a>(input: &'a str, value: Cow<'_, str>) -> Cow<'a, str> {
+    match value {
+        Cow::Borrowed(s) => match rebase(input, s) {
+            Some(s) => Cow::Borrowed(s),
+            None => Cow::Owned(s.to_owned()),
+        },
+        Cow::Owned(s) => Cow::Owned(s),
+    }
+}
+
+struct Open {
+    id: u32,
+    last_child: u32,
+    /// Length of `Builder::bindings` before this element's declarations.
+    scope: usize,
+}
+
+struct Builder<'a> {
+    input: &'a str,
+    doc: Doc<'a>,
+    stack: Vec<Open>,
+    last_root: u32,
+    /// In-scope prefix bindings, innermost last ("" is the default namespace).
+    bindings: Vec<(&'a str, u32)>,
+    /// Prefixed attributes of the current start tag, resolved after its declarations.
+    attr_prefixes: Vec<Option<&'a str>>,
+    /// Whitespace-only text of the innermost open element, kept until we know whether it is
+    /// the content of a leaf (kept) or indentation between children (dropped).
+    pending: Option<Cow<'a, str>>,
+    offset: usize,
+}
+
+const XML_NS_ID: u32 = 1;
+
+impl<'a> Builder<'a> {
+    fn new(input: &'a str) -> Self {
+        // Roughly one element per 40 bytes of pretty-printed ISO 20022.
+        let guess = input.len() / 40 + 4;
+        Builder {
+            input,
+            doc: Doc {
+                nodes: Vec::with_capacity(guess),
+                attrs: Vec::with_capacity(8),
+                namespaces: vec![Cow::Borrowed(""), Cow::Borrowed(XML_NS)],
+                first_root: NONE,
+            },
+            stack: Vec::with_capacity(16),
+            last_root: NONE,
+            bindings: Vec::with_capacity(8),
+            attr_prefixes: Vec::with_capacity(8),
+            pending: None,
+            offset: 0,
+        }
+    }
+
+    fn path(&self) -> String {
+        if self.stack.is_empty() {
+            return "/".to_owned();
+        }
+        let mut p = String::new();
+        for o in &self.stack {
+            p.push('/');
+            p.push_str(self.doc.node(o.id).map_or("", |d| d.name));
+        }
+        p
+    }
+
+    fn err(&self, problem: String) -> XmlError {
+        XmlError {
+            path: self.path(),
+            offset: self.offset,
+            problem,
+        }
+    }
+
+    fn intern(&mut self, ns: Cow<'a, str>) -> u32 {
+        if let Some(i) = self.doc.namespaces.iter().position(|k| *k == ns) {
+            return u32::try_from(i).unwrap_or(0);
+        }
+        self.doc.namespaces.push(ns);
+        u32::try_from(self.doc.namespaces.len() - 1).unwrap_or(0)
+    }
+
+    fn lookup(&self, prefix: &str) -> Result<u32, String> {
+        // Most elements of a message share the prefix of their parent: try the innermost
+        // binding first without a loop.
+        if let Some((p, ns)) = self.bindings.last()
+            && same_short(p, prefix)
+        {
+            return Ok(*ns);
+        }
+        if prefix == "xml" {
+            return Ok(XML_NS_ID);
+        }
+        match self.bindings.iter().rev().find(|(p, _)| *p == prefix) {
+            Some((_, ns)) => Ok(*ns),
+            None if prefix.is_empty() => Ok(0),
+            None => Err(prefix.to_owned()),
+        }
+    }
+
+    fn run(mut self) -> Result<Doc<'a>, XmlError> {
+        let mut reader = quick_xml::reader::Reader::from_str(self.input);
+        loop {
+            self.offset = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
+            let event = match reader.read_event() {
+                Ok(e) => e,
+                Err(e) => {
+                    let at = usize::try_from(reader.error_position()).unwrap_or(self.offset);
+                    return Err(XmlError {
+                        path: self.path(),
+                        offset: at,
+                        problem: e.to_string(),
+                    });
+                }
+            };
+            match event {
+                Event::Start(ref start) => self.start(start, false)?,
+                Event::Empty(ref start) => self.start(start, true)?,
+                Event::End(_) => self.end()?,
+                Event::Text(t) => {
+                    let text = t.into_inner();
+                    let open_without_text = self
+                        .stack
+                        .last()
+                        .and_then(|o| self.doc.node(o.id))
+                        .is_some_and(|top| top.text.is_none());
+                    if open_without_text && blank(&text) {
+                        // Indentation, most likely: held as read, normalised only if it turns
+                        // out to be the content of a leaf.
+                        let held = self.pending.as_ref().map_or(0, |p| p.len());
+                        if text.len() + held > MAX_TEXT {
+                            return Err(self.err(format!("text longer than {MAX_TEXT} bytes")));
+                        }
+                        self.pending = Some(match self.pending.take() {
+                            None => text,
+                            // Each piece on its own: a `\r` and a `\n` that a comment
+                            // separated are two line ends.
+                            Some(p) => Cow::Owned(format!("{}{}", xml10_eols(p), xml10_eols(text))),
+                        });
+                    } else {
+                        self.flush_pending()?;
+                        self.push_text(xml10_eols(text))?;
+                    }
+                }
+                Event::CData(t) => {
+                    self.flush_pending()?;
+                    self.push_text(t.xml10_content())?;
+                }
+                Event::GeneralRef(r) => {
+                    self.flush_pending()?;
+                    let ch = match r.resolve_char_ref() {
+                        Ok(Some(c)) => c,
+                        Ok(None) => match predefined(r.xml10_content().as_ref()) {
+                            Some(c) => c,
+                            None => {
+                                return Err(self.err(format!(
+                                    "unknown entity `&{};` (no DTD is read)",
+                                    r.xml10_content()
+                                )));
+                            }
+                        },
+                        Err(e) => return Err(self.err(format!("character reference: {e}"))),
+                    };
+                    let mut buf = [0u8; 4];
+                    self.push_text(Cow::Owned(ch.encode_utf8(&mut buf).to_owned()))?;
+                }
+                Event::DocType(_) => {
+                    return Err(self.err("DOCTYPE refused: no DTD or entity expansion".to_owned()));
+                }
+                Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
+                Event::Eof => break,
+            }
+        }
+        if !self.stack.is_empty() {
+            self.offset = self.input.len();
+            return Err(self.err("input ends inside an element".to_owned()));
+        }
+        if self.doc.first_root == NONE {
+            return Err(XmlError {
+                path: "/".to_owned(),
+                offset: 0,
+                problem: "no element in the input".to_owned(),
+            });
+        }
+        Ok(self.doc)
+    }
+
+    fn start(
+        &mut self,
+        start: &quick_xml::events::BytesStart<'_>,
+        empty: bool,
+    ) -> Result<(), XmlError> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(self.err(format!("elements nested deeper than {MAX_DEPTH}")));
+        }
+        let scope = self.bindings.len();
+        let attrs_from = self.doc.attrs.len();
+        self.attr_prefixes.clear();
+        let attributes = if start
+            .attributes_raw()
+            .bytes()
+            .all(|b| b.is_ascii_whitespace())
+        {
+            None
+        } else {
+            Some(start.attributes())
+        };
+        for attr in attributes.into_iter().flatten() {
+            let attr = attr.map_err(|e| self.err(format!("attribute: {e}")))?;
+            let key = attr.key.as_ref();
+            let value = attr
+                .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .map_err(|e| self.err(format!("attribute `{key}`: {e}")))?;
+            let value = rebase_cow(self.input, value);
+            let Some(key) = rebase(self.input, key) else {
+                return Err(self.err(format!("attribute `{key}`: name outside the input")));
+            };
+            if key == "xmlns" {
+                let ns = self.intern(value);
+                self.bindings.push(("", ns));
+                continue;
+            }
+            if let Some(prefix) = key.strip_prefix("xmlns:") {
+                let ns = self.intern(value);
+                self.bindings.push((prefix, ns));
+                continue;
+            }
+            let (prefix, local) = match split_prefix(key) {
+                Some((p, l)) => (Some(p), l),
+                None => (None, key),
+            };
+            self.attr_prefixes.push(prefix);
+            self.doc.attrs.push(AttrData {
+                ns: 0,
+                name: local,
+                value,
+            });
+        }
+        for i in 0..self.attr_prefixes.len() {
+            if let Some(Some(prefix)) = self.attr_prefixes.get(i).copied() {
+                let ns = self
+                    .lookup(prefix)
+                    .map_err(|p| self.err(format!("undeclared namespace prefix `{p}`")))?;
+                if let Some(a) = self.doc.attrs.get_mut(attrs_from + i) {
+                    a.ns = ns;
+                }
+            }
+        }
+        let qname = start.name();
+        let Some(qname) = rebase(self.input, qname.as_ref()) else {
+            return Err(self.err("element name outside the input".to_owned()));
+        };
+        let (prefix, name) = match split_prefix(qname) {
+            Some((p, l)) => (p, l),
+            None => ("", qname),
+        };
+        let ns = self
+            .lookup(prefix)
+            .map_err(|p| self.err(format!("undeclared namespace prefix `{p}`")))?;
+        let to_u32 = |n: usize| u32::try_from(n).unwrap_or(NONE);
+        let id = to_u32(self.doc.nodes.len());
+        self.doc.nodes.push(NodeData {
+            name,
+            ns,
+            attrs: (to_u32(attrs_from), to_u32(self.doc.attrs.len())),
+            text: None,
+            first_child: NONE,
+            next_sibling: NONE,
+            offset: self.offset,
+        });
+        match self.stack.last_mut() {
+            Some(parent) => {
+                if parent.last_child == NONE {
+                    if let Some(p) = self.doc.nodes.get_mut(parent.id as usize) {
+                        p.first_child = id;
+                    }
+                } else if let Some(prev) = self.doc.nodes.get_mut(parent.last_child as usize) {
+                    prev.next_sibling = id;
+                }
+                parent.last_child = id;
+            }
+            None => {
+                if self.last_root == NONE {
+                    self.doc.first_root = id;
+                } else if let Some(prev) = self.doc.nodes.get_mut(self.last_root as usize) {
+                    prev.next_sibling = id;
+                }
+                self.last_root = id;
+            }
+        }
+        self.pending = None;
+        if empty {
+            self.bindings.truncate(scope);
+        } else {
+            self.stack.push(Open {
+                id,
+                last_child: NONE,
+                scope,
+            });
+        }
+        Ok(())
+    }
+
+    fn end(&mut self) -> Result<(), XmlError> {
+        let Some(open) = self.stack.pop() else {
+            return Err(self.err("end tag without a start tag".to_owned()));
+        };
+        self.bindings.truncate(open.scope);
+        let pending = self.pending.take();
+        if let Some(el) = self.doc.nodes.get_mut(open.id as usize) {
+            let has_children = el.first_child != NONE;
+            if let Some(ws) = pending
+                && !has_children
+            {
+                append(&mut el.text, xml10_eols(ws));
+            }
+            if has_children && el.text.as_deref().is_some_and(blank) {
+                el.text = None;
+            }
+        }
+        Ok(())
+    }
+
+    fn flush_pending(&mut self) -> Result<(), XmlError> {
+        match self.pending.take() {
+            Some(ws) => self.push_text(xml10_eols(ws)),
+            None => Ok(()),
+        }
+    }
+
+    fn push_text(&mut self, text: Cow<'a, str>) -> Result<(), XmlError> {
+        let top = self.stack.last().map(|o| o.id);
+        let Some(el) = top.and_then(|id| self.doc.nodes.get_mut(id as usize)) else {
+            if blank(&text) {
+                return Ok(());
+            }
+            return Err(self.err("text outside the root element".to_owned()));
+        };
+        if el.text.as_ref().map_or(0, |t| t.len()) + text.len() > MAX_TEXT {
+            return Err(self.err(format!("text longer than {MAX_TEXT} bytes")));
+        }
+        append(&mut el.text, text);
+        Ok(())
+    }
+}
+
+/// XML 1.0 line ends (section 2.11): `\r\n` and a lone `\r` read as `\n`. Text without a
+/// `\r`, nearly all of it, stays borrowed.
+fn xml10_eols(text: Cow<'_, str>) -> Cow<'_, str> {
+    if text.bytes().any(|b| b == b'\r') {
+        Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
+    } else {
+        text
+    }
+}
+
+/// `a == b` compared inline: prefixes are a few bytes, a call to `memcmp` costs more.
+#[inline]
+fn same_short(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
+}
+
+/// `name.split_once(':')` with a plain loop: names are short, a `memchr` call costs more.
+fn split_prefix(name: &str) -> Option<(&str, &str)> {
+    let i = name.bytes().position(|b| b == b':')?;
+    Some((name.get(..i)?, name.get(i + 1..)?))
+}
+
+/// `text.trim().is_empty()`, without the Unicode tables for the usual ASCII indentation.
+fn blank(text: &str) -> bool {
+    if text.bytes().all(|b| matches!(b, b'\t'..=b'\r' | b' ')) {
+        true
+    } else if text.is_ascii() {
+        false
+    } else {
+        text.trim().is_empty()
+    }
+}
+
+fn append<'a>(slot: &mut Option<Cow<'a, str>>, text: Cow<'a, str>) {
+    match slot {
+        None => *slot = Some(text),
+        Some(t) => t.to_mut().push_str(&text),
+    }
 }
 
 /// Reads every top-level element of `input` (normally one; an `AppHdr` followed by a
-/// `Document` gives two).
+/// `Document` gives two) as owned elements.
 pub fn read(input: &str) -> Result<Vec<Element>, XmlError> {
-    let mut reader = quick_xml::reader::NsReader::from_str(input);
-    // Finished elements waiting for their parent's end tag; `starts[i]` is where the children
-    // of `stack[i]` begin in it, so each parent gets one exactly sized `children` vector.
-    let mut done: Vec<Element> = Vec::new();
-    let mut starts: Vec<usize> = Vec::new();
-    let mut stack: Vec<Element> = Vec::new();
-    let mut namespaces: Vec<Arc<str>> = Vec::new();
-    // Whitespace-only text of the innermost open element, kept borrowed until we know whether
-    // it is the content of a leaf (kept) or indentation between children (dropped).
-    let mut pending: Option<std::borrow::Cow<'_, str>> = None;
-    loop {
-        let offset = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
-        let err = |stack: &[Element], problem: String| XmlError {
-            path: path_of(stack),
-            offset,
-            problem,
-        };
-        let (resolved, event) = match reader.read_resolved_event() {
-            Ok((r, e)) => (intern(&r, &mut namespaces), e),
-            Err(e) => {
-                let at = usize::try_from(reader.error_position()).unwrap_or(offset);
-                return Err(XmlError {
-                    path: path_of(&stack),
-                    offset: at,
-                    problem: e.to_string(),
-                });
-            }
-        };
-        match event {
-            Event::Start(ref start) | Event::Empty(ref start) => {
-                if stack.len() >= MAX_DEPTH {
-                    return Err(err(
-                        &stack,
-                        format!("elements nested deeper than {MAX_DEPTH}"),
-                    ));
-                }
-                let ns = match resolved {
-                    Ok(ns) => ns,
-                    Err(prefix) => {
-                        return Err(err(
-                            &stack,
-                            format!("undeclared namespace prefix `{prefix}`"),
-                        ));
-                    }
-                };
-                let mut el = Element {
-                    ns,
-                    name: start.local_name().as_ref().to_owned(),
-                    offset,
-                    attrs: Vec::new(),
-                    text: None,
-                    children: Vec::new(),
-                };
-                for attr in start.attributes() {
-                    let attr = attr.map_err(|e| err(&stack, format!("attribute: {e}")))?;
-                    let key = attr.key.as_ref();
-                    if key == "xmlns" || key.starts_with("xmlns:") {
-                        continue;
-                    }
-                    let (ans, local) = reader.resolver().resolve_attribute(attr.key);
-                    let ans = match resolve(&ans) {
-                        Ok(ns) => ns,
-                        Err(p) => {
-                            return Err(err(&stack, format!("undeclared namespace prefix `{p}`")));
-                        }
-                    };
-                    let value = attr
-                        .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                        .map_err(|e| err(&stack, format!("attribute `{key}`: {e}")))?;
-                    el.attrs.push(Attribute {
-                        ns: ans,
-                        name: local.as_ref().to_owned(),
-                        value: value.into_owned(),
-                    });
-                }
-                pending = None;
-                if matches!(event, Event::Empty(_)) {
-                    done.push(el);
-                } else {
-                    stack.push(el);
-                    starts.push(done.len());
-                }
-            }
-            Event::End(_) => match stack.pop() {
-                Some(mut el) => {
-                    let start = starts.pop().unwrap_or(done.len()).min(done.len());
-                    el.children = done.drain(start..).collect();
-                    if let Some(ws) = pending.take()
-                        && el.children.is_empty()
-                    {
-                        el.text.get_or_insert_with(String::new).push_str(&ws);
-                    }
-                    if !el.children.is_empty()
-                        && el.text.as_deref().is_some_and(|t| t.trim().is_empty())
-                    {
-                        el.text = None;
-                    }
-                    done.push(el);
-                }
-                None => return Err(err(&stack, "end tag without a start tag".to_owned())),
-            },
-            Event::Text(t) => {
-                let text = t.xml10_content();
-                let open_without_text = stack.last().is_some_and(|top| top.text.is_none());
-                if open_without_text && text.trim().is_empty() {
-                    if text.len() + pending.as_ref().map_or(0, |p| p.len()) > MAX_TEXT {
-                        return Err(err(&stack, format!("text longer than {MAX_TEXT} bytes")));
-                    }
-                    pending = Some(match pending.take() {
-                        None => text,
-                        Some(p) => std::borrow::Cow::Owned(format!("{p}{text}")),
-                    });
-                } else {
-                    if let Some(ws) = pending.take() {
-                        push_text(&mut stack, &ws, &err)?;
-                    }
-                    push_text(&mut stack, &text, &err)?;
-                }
-            }
-            Event::CData(t) => {
-                if let Some(ws) = pending.take() {
-                    push_text(&mut stack, &ws, &err)?;
-                }
-                push_text(&mut stack, &t.xml10_content(), &err)?;
-            }
-            Event::GeneralRef(r) => {
-                if let Some(ws) = pending.take() {
-                    push_text(&mut stack, &ws, &err)?;
-                }
-                let ch = match r.resolve_char_ref() {
-                    Ok(Some(c)) => c,
-                    Ok(None) => match predefined(r.xml10_content().as_ref()) {
-                        Some(c) => c,
-                        None => {
-                            return Err(err(
-                                &stack,
-                                format!(
-                                    "unknown entity `&{};` (no DTD is read)",
-                                    r.xml10_content()
-                                ),
-                            ));
-                        }
-                    },
-                    Err(e) => return Err(err(&stack, format!("character reference: {e}"))),
-                };
-                let mut buf = [0u8; 4];
-                push_text(&mut stack, ch.encode_utf8(&mut buf), &err)?;
-            }
-            Event::DocType(_) => {
-                return Err(err(
-                    &stack,
-                    "DOCTYPE refused: no DTD or entity expansion".to_owned(),
-                ));
-            }
-            Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
-            Event::Eof => break,
-        }
-    }
-    if !stack.is_empty() {
-        let offset = input.len();
-        return Err(XmlError {
-            path: path_of(&stack),
-            offset,
-            problem: "input ends inside an element".to_owned(),
-        });
-    }
-    let roots = done;
-    if roots.is_empty() {
-        return Err(XmlError {
-            path: "/".to_owned(),
-            offset: 0,
-            problem: "no element in the input".to_owned(),
-        });
-    }
-    Ok(roots)
-}
-
-/// The namespace of an element, shared with the earlier elements of the same namespace.
-fn intern(r: &ResolveResult<'_>, seen: &mut Vec<Arc<str>>) -> Result<Arc<str>, String> {
-    let ns: &str = match r {
-        ResolveResult::Unbound => "",
-        ResolveResult::Bound(ns) => ns.as_ref(),
-        ResolveResult::Unknown(p) => return Err(p.clone()),
-    };
-    if let Some(known) = seen.iter().find(|k| &***k == ns) {
-        return Ok(known.clone());
-    }
-    let new: Arc<str> = Arc::from(ns);
-    seen.push(new.clone());
-    Ok(new)
-}
-
-fn resolve(r: &ResolveResult<'_>) -> Result<String, String> {
-    match r {
-        ResolveResult::Unbound => Ok(String::new()),
-        ResolveResult::Bound(ns) => Ok(ns.as_ref().to_owned()),
-        ResolveResult::Unknown(p) => Err(p.clone()),
-    }
+    let doc = Doc::read(input)?;
+    Ok(doc.roots().map(|r| r.to_element()).collect())
 }
 
 fn predefined(name: &str) -> Option<char> {
@@ -341,25 +746,6 @@ fn predefined(name: &str) -> Option<char> {
         "apos" => '\'',
         _ => return None,
     })
-}
-
-fn push_text(
-    stack: &mut [Element],
-    text: &str,
-    err: &dyn Fn(&[Element], String) -> XmlError,
-) -> Result<(), XmlError> {
-    let Some(top) = stack.last_mut() else {
-        if text.trim().is_empty() {
-            return Ok(());
-        }
-        return Err(err(stack, "text outside the root element".to_owned()));
-    };
-    let t = top.text.get_or_insert_with(String::new);
-    if t.len() + text.len() > MAX_TEXT {
-        return Err(err(stack, format!("text longer than {MAX_TEXT} bytes")));
-    }
-    t.push_str(text);
-    Ok(())
 }
 
 /// Appends `text` escaped for element content.
@@ -484,5 +870,32 @@ mod tests {
         assert!(read("").is_err());
         assert!(read("<x:a/>").is_err());
         assert!(read("<a>&unknown;</a>").is_err());
+    }
+
+    #[test]
+    fn namespace_bindings_are_scoped_to_their_element() {
+        let src = r#"<a xmlns="urn:a"><p:b xmlns:p="urn:p" xml:lang="en" p:x="1" y="2"><c/></p:b><d xmlns=""/></a>"#;
+        let a = &read(src).unwrap()[0];
+        assert_eq!(&*a.ns, "urn:a");
+        let [b, d] = &a.children[..] else {
+            panic!("two children: {a:?}")
+        };
+        assert_eq!((&*b.ns, &*b.children[0].ns, &*d.ns), ("urn:p", "urn:a", ""));
+        let attrs: Vec<_> = b
+            .attrs
+            .iter()
+            .map(|x| (x.ns.as_str(), x.name.as_str()))
+            .collect();
+        assert_eq!(attrs, [(XML_NS, "lang"), ("urn:p", "x"), ("", "y")]);
+        let e = read(r#"<a><p:b xmlns:p="urn:p"/><p:c/></a>"#).unwrap_err();
+        assert_eq!((e.path.as_str(), e.offset), ("/a", 25), "{e}");
+        assert!(e.problem.contains("undeclared namespace prefix `p`"), "{e}");
+    }
+
+    #[test]
+    fn text_with_carriage_returns_and_references_is_normalised() {
+        let r = read("<a><b>x\r\ny\rz &amp; &#65;</b><c>\r\n</c><d> \r<!---->\n</d></a>").unwrap();
+        let texts: Vec<_> = r[0].children.iter().map(|c| c.text.as_deref()).collect();
+        assert_eq!(texts, [Some("x\ny\nz & A"), Some("\n"), Some(" \n\n")]);
     }
 }
