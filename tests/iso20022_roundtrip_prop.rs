@@ -101,7 +101,7 @@ fn address() -> impl Strategy<Value = PostalAddress> {
 fn party() -> impl Strategy<Value = Party> {
     (text35(), proptest::option::of(address())).prop_map(|(nm, adr)| Party {
         nm: Some(nm),
-        pstl_adr: adr,
+        pstl_adr: adr.map(Box::new),
         ctry_of_res: None,
         rest: Rest::default(),
     })

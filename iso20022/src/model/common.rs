@@ -197,7 +197,7 @@ iso_struct! {
     /// A party (PartyIdentification135): name, address; identification kept as given.
     pub struct Party {
         nm: opt String = "Nm",
-        pstl_adr: opt PostalAddress = "PstlAdr",
+        pstl_adr: opt Box<PostalAddress> = "PstlAdr",
         ctry_of_res: opt Country = "CtryOfRes",
     }
 }
@@ -216,10 +216,10 @@ iso_struct! {
     pub struct FinancialInstitution {
         bic: opt Bic = "BIC",
         bicfi: opt Bic = "BICFI",
-        clr_sys_mmb_id: opt ClearingSystemMember = "ClrSysMmbId",
+        clr_sys_mmb_id: opt Box<ClearingSystemMember> = "ClrSysMmbId",
         lei: opt Lei = "LEI",
         nm: opt String = "Nm",
-        pstl_adr: opt PostalAddress = "PstlAdr",
+        pstl_adr: opt Box<PostalAddress> = "PstlAdr",
     }
 }
 

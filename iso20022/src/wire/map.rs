@@ -133,19 +133,20 @@ impl<'a> In<'a> {
         let mut first = [tree::NONE; KNOWN_MAX];
         let mut count = [0u8; KNOWN_MAX];
         let mut after: &str = "";
+        // Children nearly always come in sequence order: look for each name from the slot
+        // after the previous match first, so a typical child costs one or two compares.
+        let mut hint = 0usize;
         for c in el.children() {
             let same_ns = c.same_ns(&el);
             let name = c.name();
             let slot = if same_ns {
-                known
-                    .iter()
-                    .position(|k| *k == name)
-                    .filter(|k| *k < KNOWN_MAX)
+                find_known(known, hint, name).filter(|k| *k < KNOWN_MAX)
             } else {
                 None
             };
             match slot {
                 Some(k) => {
+                    hint = k;
                     after = name;
                     if let Some(n) = count.get_mut(k) {
                         *n = n.saturating_add(1);
@@ -255,6 +256,17 @@ impl<'a> In<'a> {
             (Some(only), 1) => Ok(vec![T::read(only, &path)?]),
             _ => self.named(tag).map(|c| T::read(c, &path)).collect(),
         }
+    }
+}
+
+/// The index of `name` in `known`, searching from `from` to the end, then from the start.
+#[inline]
+fn find_known(known: &[&str], from: usize, name: &str) -> Option<usize> {
+    let (head, tail) = known.split_at(from.min(known.len()));
+    let same = |k: &&str| k.len() == name.len() && k.as_bytes() == name.as_bytes();
+    match tail.iter().position(same) {
+        Some(i) => Some(from.min(known.len()) + i),
+        None => head.iter().position(same),
     }
 }
 
@@ -409,6 +421,20 @@ impl Xml for String {
     }
     fn write(&self, tag: &str, out: &mut String) {
         write_leaf(out, tag, self);
+    }
+}
+
+/// A boxed value maps like the value: the model boxes large, rarely present parts (postal
+/// addresses, clearing-system member ids) so the structs around them stay small and cheap to
+/// move while reading.
+impl<T: Xml> Xml for Box<T> {
+    #[inline]
+    fn read(el: Node<'_>, path: &Path<'_>) -> Result<Self, MapError> {
+        T::read(el, path).map(Box::new)
+    }
+    #[inline]
+    fn write(&self, tag: &str, out: &mut String) {
+        (**self).write(tag, out);
     }
 }
 
