@@ -136,9 +136,10 @@ impl<'a> In<'a> {
         // Children nearly always come in sequence order: look for each name from the slot
         // after the previous match first, so a typical child costs one or two compares.
         let mut hint = 0usize;
+        let el_ns = el.ns_id();
         for c in el.children() {
-            let same_ns = c.same_ns(&el);
-            let name = c.name();
+            let (name, ns) = c.name_and_ns_id();
+            let same_ns = ns == el_ns;
             let slot = if same_ns {
                 find_known(known, hint, name).filter(|k| *k < KNOWN_MAX)
             } else {
@@ -175,6 +176,7 @@ impl<'a> In<'a> {
     }
 
     /// The first child with the name `known[k]` and how many there are.
+    #[inline(always)]
     fn slot_at(&self, k: usize) -> (Option<Node<'a>>, u8) {
         match self.first.get(k) {
             Some(&id) if id != tree::NONE => (
@@ -193,19 +195,32 @@ impl<'a> In<'a> {
     }
 
     /// The child `tag` when there is one, its path, or an error when it is repeated.
-    #[inline]
+    #[inline(always)]
     fn single(&self, k: usize, tag: &'a str) -> Result<Option<Node<'a>>, MapError> {
         let (first, count) = self.slot_at(k);
-        if count > 1
-            && let Some(second) = self.named(tag).nth(1)
-        {
-            return Err(MapError::at(
+        if count > 1 {
+            return self.repeated(first, tag);
+        }
+        Ok(first)
+    }
+
+    /// The error for a `tag` that may appear once but is repeated (kept out of line so that
+    /// [`In::single`], called for every field of every struct, stays small and inlined).
+    #[cold]
+    #[inline(never)]
+    fn repeated(
+        &self,
+        first: Option<Node<'a>>,
+        tag: &'a str,
+    ) -> Result<Option<Node<'a>>, MapError> {
+        match self.named(tag).nth(1) {
+            Some(second) => Err(MapError::at(
                 &self.path.child(tag),
                 second,
                 format!("`{tag}` may appear once here"),
-            ));
+            )),
+            None => Ok(first),
         }
-        Ok(first)
     }
 
     /// At most one child `tag`.

@@ -231,6 +231,19 @@ impl<'d> Node<'d> {
         self.data().map_or("", |d| self.doc.ns_text(d.ns))
     }
 
+    /// The namespace's index in its document (equal indexes, equal namespaces); `NONE` for a
+    /// handle outside the document.
+    #[inline]
+    pub(crate) fn ns_id(&self) -> u32 {
+        self.data().map_or(NONE, |d| d.ns)
+    }
+
+    /// The local name and namespace index in one arena look-up (for the mapper's child loop).
+    #[inline]
+    pub(crate) fn name_and_ns_id(&self) -> (&'d str, u32) {
+        self.data().map_or(("", NONE), |d| (d.name, d.ns))
+    }
+
     /// True when `other` is in the same namespace (an index compare).
     pub fn same_ns(&self, other: &Node<'_>) -> bool {
         self.data().map(|d| d.ns) == other.data().map(|d| d.ns)
