@@ -439,14 +439,21 @@ impl<'a> Builder<'a> {
         u32::try_from(self.doc.namespaces.len() - 1).unwrap_or(0)
     }
 
+    #[inline(always)]
     fn lookup(&self, prefix: &str) -> Result<u32, String> {
         // Most elements of a message share the prefix of their parent: try the innermost
-        // binding first without a loop.
+        // binding first without a loop (inlined into the start-tag path).
         if let Some((p, ns)) = self.bindings.last()
             && same_short(p, prefix)
         {
             return Ok(*ns);
         }
+        self.lookup_scan(prefix)
+    }
+
+    /// [`Builder::lookup`] past the innermost binding.
+    #[inline(never)]
+    fn lookup_scan(&self, prefix: &str) -> Result<u32, String> {
         if prefix == "xml" {
             return Ok(XML_NS_ID);
         }
@@ -555,16 +562,24 @@ impl<'a> Builder<'a> {
         let scope = self.bindings.len();
         let attrs_from = self.doc.attrs.len();
         self.attr_prefixes.clear();
-        let attributes = if start
+        // Most elements have no attributes: skip the attribute iterator for them.
+        let has_attrs = !start
             .attributes_raw()
             .bytes()
-            .all(|b| b.is_ascii_whitespace())
-        {
-            None
-        } else {
-            Some(start.attributes())
-        };
-        for attr in attributes.into_iter().flatten() {
+            .all(|b| b.is_ascii_whitespace());
+        if has_attrs {
+            self.read_attributes(start)?;
+        }
+        self.finish_start(start, empty, scope, attrs_from)
+    }
+
+    /// The attributes and namespace declarations of a start tag.
+    fn read_attributes(
+        &mut self,
+        start: &quick_xml::events::BytesStart<'_>,
+    ) -> Result<(), XmlError> {
+        let attrs_from = self.doc.attrs.len();
+        for attr in start.attributes() {
             let attr = attr.map_err(|e| self.err(format!("attribute: {e}")))?;
             let key = attr.key.as_ref();
             let value = attr
@@ -605,6 +620,17 @@ impl<'a> Builder<'a> {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// The element itself: its resolved name, its place in the tree and its scope.
+    fn finish_start(
+        &mut self,
+        start: &quick_xml::events::BytesStart<'_>,
+        empty: bool,
+        scope: usize,
+        attrs_from: usize,
+    ) -> Result<(), XmlError> {
         let qname = start.name();
         let Some(qname) = rebase(self.input, qname.as_ref()) else {
             return Err(self.err("element name outside the input".to_owned()));
