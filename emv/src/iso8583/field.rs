@@ -35,10 +35,11 @@ pub struct Digits {
 }
 
 impl Digits {
-    /// The most characters a `Digits` holds (a 19-digit PAN, a 12-digit amount); longer BCD
-    /// fields decode to [`Value::Text`]. Kept small so that a message's 24 field slots stay
-    /// under 1 KiB, the size the allocator serves fastest.
-    pub const CAPACITY: usize = 23;
+    /// The most characters a `Digits` holds: a 19-digit PAN, a 12-digit amount, and track 2
+    /// (at most 37 characters), so that no BCD field of a card message allocates; longer BCD
+    /// fields decode to [`Value::Text`]. 38 makes a [`Value`] 40 bytes, the size a `Cow` plus
+    /// its tag already rounds to; a message's field slots are allocated at their exact count.
+    pub const CAPACITY: usize = 38;
 
     /// `Some` when `text` is ASCII and fits.
     pub fn new(text: &str) -> Option<Self> {
@@ -337,15 +338,73 @@ fn wire_len(spec: &FieldSpec, len: usize) -> usize {
     }
 }
 
+/// A run of the input already known to be UTF-8, so that text fields inside it are sliced as
+/// `str` without validating again. An ASCII message is usually one run; on a binary wire the
+/// text fields (37, 41, 42, 43) sit next to each other, and one scan serves all of them.
+pub(crate) struct TextRun<'a> {
+    /// Where the run starts in the input.
+    start: usize,
+    /// The run itself.
+    text: &'a str,
+}
+
+impl<'a> TextRun<'a> {
+    /// The whole input when it is all UTF-8 (an ASCII dialect's message: one pass, and a run
+    /// starting at 0), else no run yet, and the first text field scans for one (a binary
+    /// message fails within its first bytes).
+    pub(crate) fn of(input: &'a [u8]) -> Self {
+        Self {
+            start: 0,
+            text: std::str::from_utf8(input).unwrap_or_default(),
+        }
+    }
+
+    /// `input[at..at + len]` as text, from the current run or a new one that starts at `at` and
+    /// goes to the first byte that is not UTF-8. A new run starts only past the end of the last
+    /// one (a field reaching past that end holds a byte that is not UTF-8 and fails), so a
+    /// message costs at most two passes. `Err` carries the offset of the first byte that is
+    /// not UTF-8.
+    #[inline]
+    fn slice(&mut self, input: &'a [u8], at: usize, len: usize) -> Result<&'a str, usize> {
+        if let Some(t) = at
+            .checked_sub(self.start)
+            .and_then(|from| self.text.get(from..from + len))
+        {
+            return Ok(t);
+        }
+        self.rescan(input, at, len)
+    }
+
+    /// The slow half of [`TextRun::slice`]: a new run from `at`.
+    #[inline(never)]
+    fn rescan(&mut self, input: &'a [u8], at: usize, len: usize) -> Result<&'a str, usize> {
+        let rest = input.get(at..).unwrap_or_default();
+        // `from_utf8` is the fast validator; when the rest is not all text (a binary wire), the
+        // run is its valid prefix, validated again (two fast passes beat one `utf8_chunks`)
+        let run = match std::str::from_utf8(rest) {
+            Ok(run) => run,
+            Err(e) => {
+                let valid = rest.get(..e.valid_up_to()).unwrap_or_default();
+                std::str::from_utf8(valid).unwrap_or_default()
+            }
+        };
+        *self = Self {
+            start: at,
+            text: run,
+        };
+        run.get(..len).ok_or(at + run.len())
+    }
+}
+
 /// Decodes field `spec.number` at `*pos`, advancing `*pos` past it.
 ///
-/// `text` is the whole input as a `str` when the caller found it all UTF-8: text fields are
-/// then sliced from it without validating again.
+/// `text` remembers the input already found to be UTF-8, so that text fields are sliced from
+/// it without validating again.
 #[inline]
 pub(crate) fn decode<'a>(
     spec: &FieldSpec,
     input: &'a [u8],
-    text: Option<&'a str>,
+    text: &mut TextRun<'a>,
     pos: &mut usize,
 ) -> Result<Value<'a>, Error> {
     let path = FieldPath::Field(spec.number);
@@ -419,10 +478,12 @@ pub(crate) fn decode<'a>(
                 let byte = body.get(i).copied().unwrap_or(0);
                 Error::decode(path, body_at + i, bad(byte, expected))
             })?;
-            let whole = text.and_then(|t| t.get(body_at..body_at + body.len()));
-            match whole.map_or_else(|| std::str::from_utf8(body), Ok) {
+            match text.slice(input, body_at, body.len()) {
                 Ok(text) => Value::Text(Cow::Borrowed(text)),
-                Err(e) => return fail(body_at + e.valid_up_to(), bad(0x80, "ASCII text")),
+                Err(at) => {
+                    let byte = input.get(at).copied().unwrap_or(0x80);
+                    return fail(at, bad(byte, "ASCII text"));
+                }
             }
         }
         Encoding::Ebcdic => {
@@ -848,6 +909,16 @@ fn write_bcd(spec: &FieldSpec, digits: &[u8], out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn value_slot_stays_small() {
+        // the inline capacity is chosen against this size (see `Digits::CAPACITY`)
+        assert!(std::mem::size_of::<Value<'_>>() <= 40);
+        assert!(
+            Digits::new(&"1".repeat(37)).is_some(),
+            "track 2 fits inline"
+        );
+    }
 
     #[test]
     fn ebcdic_table_roundtrips() {
