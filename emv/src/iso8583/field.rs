@@ -583,7 +583,9 @@ const fn nibble_char(n: u8) -> u8 {
 ///
 /// The fast path looks each byte up in [`BCD_CHARS`] and checks the whole field at once with
 /// [`BCD_CLASS`]; only a field with a bad nibble takes the slow path, which finds the first one
-/// for the error.
+/// for the error. Inlined: it runs for most fields of a binary dialect, and the call itself
+/// cost a fifth of its instructions.
+#[inline]
 fn bcd_digits(
     spec: &FieldSpec,
     body: &[u8],
