@@ -349,13 +349,18 @@ pub(crate) struct TextRun<'a> {
 }
 
 impl<'a> TextRun<'a> {
-    /// The whole input when it is all UTF-8 (an ASCII dialect's message: one pass, and a run
-    /// starting at 0), else no run yet, and the first text field scans for one (a binary
-    /// message fails within its first bytes).
-    pub(crate) fn of(input: &'a [u8]) -> Self {
+    /// With `text_wire` (a dialect whose bitmap is hex text, so likely all text): the whole
+    /// input when it is all UTF-8, one pass and a run starting at 0. Otherwise, or when that
+    /// fails, no run yet, and the first text field scans for one.
+    pub(crate) fn of(input: &'a [u8], text_wire: bool) -> Self {
+        let whole = if text_wire {
+            std::str::from_utf8(input).unwrap_or_default()
+        } else {
+            ""
+        };
         Self {
             start: 0,
-            text: std::str::from_utf8(input).unwrap_or_default(),
+            text: whole,
         }
     }
 
@@ -379,15 +384,19 @@ impl<'a> TextRun<'a> {
     #[inline(never)]
     fn rescan(&mut self, input: &'a [u8], at: usize, len: usize) -> Result<&'a str, usize> {
         let rest = input.get(at..).unwrap_or_default();
-        // `from_utf8` is the fast validator; when the rest is not all text (a binary wire), the
-        // run is its valid prefix, validated again (two fast passes beat one `utf8_chunks`)
-        let run = match std::str::from_utf8(rest) {
-            Ok(run) => run,
-            Err(e) => {
-                let valid = rest.get(..e.valid_up_to()).unwrap_or_default();
-                std::str::from_utf8(valid).unwrap_or_default()
+        // text fields are ASCII (`check_text`), so the run is the ASCII prefix of the rest:
+        // found 16 bytes at a time, then validated once by `from_utf8` (which never fails on
+        // ASCII; two full `from_utf8` passes or one `utf8_chunks` measured slower)
+        let mut end = 0;
+        for chunk in rest.chunks(16) {
+            if chunk.is_ascii() {
+                end += chunk.len();
+            } else {
+                end += chunk.iter().take_while(|b| b.is_ascii()).count();
+                break;
             }
-        };
+        }
+        let run = std::str::from_utf8(rest.get(..end).unwrap_or_default()).unwrap_or_default();
         *self = Self {
             start: at,
             text: run,
@@ -911,6 +920,27 @@ fn write_bcd(spec: &FieldSpec, digits: &[u8], out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_run_reuses_and_rescans() {
+        let input = b"\x80AB CD\x81EF";
+        let mut run = TextRun::of(input, false);
+        assert_eq!(run.slice(input, 1, 2), Ok("AB"));
+        assert_eq!(run.slice(input, 4, 2), Ok("CD"), "inside the same run");
+        assert_eq!(
+            run.slice(input, 5, 2),
+            Err(6),
+            "the offset of the first non-ASCII byte"
+        );
+        assert_eq!(run.slice(input, 7, 2), Ok("EF"));
+        assert_eq!(
+            run.slice(input, 8, 2),
+            Err(9),
+            "past the end is refused, not a panic"
+        );
+        let text = b"0100ABCD";
+        assert_eq!(TextRun::of(text, true).slice(text, 4, 4), Ok("ABCD"));
+    }
 
     #[test]
     fn value_slot_stays_small() {

@@ -331,7 +331,7 @@ pub fn unpack<'a>(dialect: &Dialect, input: &'a [u8]) -> Result<Message<'a>, Err
         }
     }
     // text fields are sliced from runs of the input validated as UTF-8 once (see `TextRun`)
-    let mut text = field::TextRun::of(input);
+    let mut text = field::TextRun::of(input, dialect.bitmap_encoding() == BitmapEncoding::Hex);
     // one slot per field bit: the bitmap bits (1, and 65 with a tertiary bitmap) are not fields
     let bits: u32 = (0..3).map(|i| bitmap.word(i).count_ones()).sum();
     let not_fields =
