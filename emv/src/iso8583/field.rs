@@ -419,7 +419,8 @@ pub(crate) fn decode<'a>(
     let path = FieldPath::Field(spec.number);
     let start = *pos;
     let fail = |offset, kind| Err(Error::decode(path, offset, kind));
-    let len = match spec.prefix.filter(|_| spec.length != LengthKind::Fixed) {
+    // the loader gives a prefix to variable fields only (`DialectProblem::PrefixMismatch`)
+    let len = match spec.prefix {
         None => spec.max,
         Some(prefix) => {
             let width = prefix_width(spec.length, prefix);
