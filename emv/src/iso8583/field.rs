@@ -5,9 +5,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use super::dialect::{
-    Encoding, FieldSpec, FieldType, LengthKind, Pad, PrefixEncoding, prefix_width,
-};
+use super::dialect::{Encoding, FieldSpec, FieldType, Pad, PrefixEncoding, prefix_width};
 use super::error::{DecodeErrorKind, EncodeErrorKind, Error, FieldPath, Unit};
 
 /// A field's value: text for every type but `b`, bytes for `b`.
@@ -842,7 +840,8 @@ pub(crate) fn encode(spec: &FieldSpec, value: &Value<'_>, out: &mut Vec<u8>) -> 
             })?;
     }
     let len = content.len();
-    match spec.prefix.filter(|_| spec.length != LengthKind::Fixed) {
+    // as in `decode`: the loader gives a prefix to variable fields only
+    match spec.prefix {
         None if len != spec.max => {
             return fail(EncodeErrorKind::WrongLength {
                 length: len,
@@ -920,6 +919,7 @@ fn write_bcd(spec: &FieldSpec, digits: &[u8], out: &mut Vec<u8>) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::dialect::LengthKind;
     use super::*;
 
     #[test]
