@@ -330,12 +330,15 @@ pub fn unpack<'a>(dialect: &Dialect, input: &'a [u8]) -> Result<Message<'a>, Err
             bitmap.set_word(2, read_bitmap(dialect.bitmap_encoding(), input, &mut pos)?);
         }
     }
-    // an ASCII dialect's whole message is usually text: validate it once, here (a binary
-    // message fails within its first bytes, and its text fields are then checked one by one)
-    let text = std::str::from_utf8(input).ok();
+    // text fields are sliced from runs of the input validated as UTF-8 once (see `TextRun`)
+    let mut text = field::TextRun::of(input, dialect.bitmap_encoding() == BitmapEncoding::Hex);
+    // one slot per field bit: the bitmap bits (1, and 65 with a tertiary bitmap) are not fields
+    let bits: u32 = (0..3).map(|i| bitmap.word(i).count_ones()).sum();
+    let not_fields =
+        u32::from(bitmap.is_set(1)) + u32::from(dialect.has_tertiary() && bitmap.is_set(65));
     let mut message = Message {
         mti,
-        fields: Vec::with_capacity(24),
+        fields: Vec::with_capacity(usize::try_from(bits.saturating_sub(not_fields)).unwrap_or(0)),
     };
     for word_index in 0..3u16 {
         // walk the set bits only, most significant (lowest field number) first
@@ -354,7 +357,7 @@ pub fn unpack<'a>(dialect: &Dialect, input: &'a [u8]) -> Result<Message<'a>, Err
                     DecodeErrorKind::UnknownField,
                 ));
             };
-            let value = field::decode(spec, input, text, &mut pos)?;
+            let value = field::decode(spec, input, &mut text, &mut pos)?;
             message.fields.push((number, value));
         }
     }
