@@ -219,34 +219,27 @@ fn cli_contract_essentials() {
         ["iso87ascii", "iso87binary", "iso93ascii"]
     );
     // --framed: a 2-byte binary length header before the message
+    let decode_framed = |framed: &[u8]| {
+        common::clearway()
+            .args([
+                "iso8583",
+                "decode",
+                "--hex",
+                &emv::iso8583::to_hex(framed),
+                "--framed",
+                "--json",
+            ])
+            .output()
+            .unwrap()
+    };
     let mut framed = vec![0u8, 0];
     framed.extend_from_slice(b"0800200000000000000000000");
     framed[1] = u8::try_from(framed.len() - 2).unwrap();
-    let out = common::clearway()
-        .args([
-            "iso8583",
-            "decode",
-            "--hex",
-            &emv::iso8583::to_hex(&framed),
-            "--framed",
-            "--json",
-        ])
-        .output()
-        .unwrap();
+    let out = decode_framed(&framed);
     assert!(!out.status.success(), "field 3 is 6 digits, 5 given");
     framed.push(b'1');
     framed[1] += 1;
-    let out = common::clearway()
-        .args([
-            "iso8583",
-            "decode",
-            "--hex",
-            &emv::iso8583::to_hex(&framed),
-            "--framed",
-            "--json",
-        ])
-        .output()
-        .unwrap();
+    let out = decode_framed(&framed);
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
         "{\"mti\":\"0800\",\"fields\":{\"3\":\"000001\"}}\n"
