@@ -37,3 +37,32 @@ need_pyiso8583() {
   python3 -m pip install -q pyiso8583==4.0.1 2>/dev/null \
     || python3 -m pip install -q --break-system-packages pyiso8583==4.0.1
 }
+
+# RabbitMQ from Debian's packages, started detached when it is not running.
+need_rabbitmq() {
+  command -v rabbitmq-server >/dev/null 2>&1 || apt_install rabbitmq-server
+  if ! rabbitmqctl -q status >/dev/null 2>&1; then
+    rabbitmq-server -detached >/dev/null 2>&1 || true
+    # await_startup gives up at once while the node is still booting: retry for a minute
+    for _ in $(seq 1 30); do
+      rabbitmqctl -q await_startup --timeout 60 >/dev/null 2>&1 && break
+      sleep 2
+    done
+  fi
+  rabbitmqctl -q await_startup --timeout 60
+}
+
+# PostgreSQL 15 (installed on these machines; the package otherwise), with a `clearway` role
+# that may create databases: the tests make one database each and drop it.
+need_postgres() {
+  command -v pg_ctlcluster >/dev/null 2>&1 || apt_install postgresql-15
+  pg_ctlcluster 15 main start >/dev/null 2>&1 || true
+  for _ in $(seq 1 30); do
+    pg_isready -q -h 127.0.0.1 -p 5432 && break
+    sleep 1
+  done
+  su postgres -c "psql -qtAc \"SELECT 1 FROM pg_roles WHERE rolname='clearway'\"" | grep -q 1 \
+    || su postgres -c "psql -qc \"CREATE ROLE clearway LOGIN CREATEDB PASSWORD 'clearway'\""
+  su postgres -c "psql -qtAc \"SELECT 1 FROM pg_database WHERE datname='clearway'\"" | grep -q 1 \
+    || su postgres -c "createdb -O clearway clearway"
+}
