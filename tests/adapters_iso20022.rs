@@ -285,6 +285,26 @@ fn cli_prints_the_xml_as_is() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("UETR-V4"));
 }
 
+#[test]
+fn zero_amounts_and_illegal_characters_are_refused() {
+    let profile = Profile::load(&common::fixtures().join("profiles/fednow_bank.toml")).unwrap();
+    let text = std::fs::read_to_string(
+        common::fixtures().join("events/transfer.requested/edge_jpy_fednow.json"),
+    )
+    .unwrap()
+    .replace("\"125000\"", "\"0\"")
+    .replace("Order 7781", "Order \\u0007 \\uFFFF");
+    let event = Event::from_json(&text).unwrap();
+    let refusal = adapters::adapt(&event, &profile).unwrap_err();
+    assert_eq!(
+        refusal.reasons,
+        [
+            "data.amount: must be greater than zero",
+            "data.remittance: control characters are not allowed",
+        ]
+    );
+}
+
 mod properties {
     use super::*;
     use proptest::prelude::*;
@@ -353,11 +373,44 @@ mod properties {
     }
 
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+        /// A valid ISO 20022 event with one JSON value replaced by noise is refused or mapped,
+        /// never a panic.
+        #[test]
+        fn mutated_iso_events_never_panic(
+            file in prop::sample::select(vec![
+                "transfer.requested/edge_non_latin_max_lengths.json",
+                "transfer.cancel_requested/typical.json",
+                "transfer.return_requested/typical.json",
+                "payout.batch_requested/typical.json",
+            ]),
+            index in 0usize..64,
+            noise in prop::sample::select(vec![
+                "\"\"", "\"x\"", "-1", "0", "1e999", "null", "[]", "{}", "\"\\u0000\"",
+                "\"99999999999999999999.999\"", "\"0.00\"", "\"\\uFFFF\"", "\" \"",
+            ]),
+        ) {
+            let text = std::fs::read_to_string(common::fixtures().join("events").join(file)).unwrap();
+            let mut parts: Vec<String> = text.split(": ").map(str::to_owned).collect();
+            let n = 1 + index % (parts.len() - 1);
+            let end = parts[n].find([',', '\n']).unwrap_or(parts[n].len());
+            parts[n] = format!("{noise}{}", &parts[n][end..]);
+            if let Ok(event) = Event::from_json(&parts.join(": ")) {
+                for profile in iso_profiles() {
+                    if let Ok(out) = adapters::adapt(&event, &profile) {
+                        prop_assert!(!out.wire.is_empty());
+                    }
+                }
+            }
+        }
+    }
+
+    proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
         #[test]
         fn random_valid_events_give_valid_messages(
             id in 0u32..1_000_000,
-            minors in prop::collection::vec(0u64..100_000_000_000, 1..12),
+            minors in prop::collection::vec(1u64..100_000_000_000, 1..12),
             currency in prop::sample::select(vec!["EUR", "USD", "JPY", "GBP"]),
             names in prop::collection::vec("[A-Za-z0-9 .,'&_äöüßéÆŁЖщΘλ山田-]{1,180}", 1..4),
             e2e in "[A-Za-z0-9][A-Za-z0-9/?:().,'+-]{0,34}",

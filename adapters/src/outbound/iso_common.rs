@@ -217,7 +217,7 @@ impl<'a> Iso<'a> {
                 path,
                 "characters outside the SEPA set: an identifier is never transliterated",
             );
-        } else if text.chars().any(char::is_control) {
+        } else if text.chars().any(|c| c.is_control() || !is_xml_char(c)) {
             self.refuse(path, "control characters are not allowed");
         }
         text.to_owned()
@@ -239,7 +239,10 @@ impl<'a> Iso<'a> {
     /// Free text: transliterated (SEPA), cut to the XSD/pack maximum, trimmed; warnings for
     /// each change. Refused when nothing is left or it holds control characters.
     pub(crate) fn text(&mut self, path: &str, text: &str, element: &str, xsd_max: usize) -> String {
-        if text.chars().any(|c| c.is_control() && c != '\t') {
+        if text
+            .chars()
+            .any(|c| (c.is_control() && c != '\t') || !is_xml_char(c))
+        {
             self.refuse(path, "control characters are not allowed");
             return String::new();
         }
@@ -270,8 +273,13 @@ impl<'a> Iso<'a> {
         trimmed.to_owned()
     }
 
+    /// A positive amount: every ISO 20022 amount Clearway sends moves money.
     pub(crate) fn money(&mut self, path: &str, amount: &AmountField) -> Option<Money> {
         match amount.check() {
+            Ok(money) if money.minor == 0 => {
+                self.refuse(path, "must be greater than zero");
+                None
+            }
             Ok(money) => Some(money),
             Err(e) => {
                 self.refuse(path, e.to_string());
@@ -648,6 +656,11 @@ impl<'e> Credit<'e> {
         }
         out
     }
+}
+
+/// Whether XML 1.0 can carry `c` at all (its `Char` production; U+FFFE and U+FFFF are not).
+fn is_xml_char(c: char) -> bool {
+    !matches!(c, '\u{FFFE}' | '\u{FFFF}')
 }
 
 /// An agent identified by its BIC.
