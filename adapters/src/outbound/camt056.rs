@@ -7,14 +7,15 @@
 use iso20022::model::cancellation_request::{
     Assignment, CancellationRequest, CancellationTx, Underlying,
 };
-use iso20022::model::common::{CodeOrProprietary, MsgId, OriginalGroup, ReasonInfo, Uetr};
+use iso20022::model::common::{
+    CodeOrProprietary, EndToEndId, MsgId, OriginalGroup, PartyOrAgent, ReasonInfo, Uetr,
+};
 use iso20022::wire::map::Rest;
 use iso20022::wire::{Body, Family};
 
 use super::iso_common::{Iso, agent, amount, max, msg_id, uetr};
 use super::{Outbound, Refusal};
 use crate::event::transfer::TransferCancelRequested;
-use iso20022::model::common::{EndToEndId, PartyOrAgent};
 
 fn assigner(bic: &str) -> PartyOrAgent {
     PartyOrAgent {
@@ -34,7 +35,7 @@ pub(crate) fn map(mut iso: Iso<'_>, d: &TransferCancelRequested) -> Result<Outbo
         .get("credit_transfer")
         .or_else(|| iso.profile.messages.get("customer_credit_transfer"))
         .cloned();
-    let msg_id = iso.msg_id();
+    let own_msg_id = iso.msg_id();
     let from = d
         .instructing_agent_bic
         .clone()
@@ -55,9 +56,9 @@ pub(crate) fn map(mut iso: Iso<'_>, d: &TransferCancelRequested) -> Result<Outbo
     let money = iso.money("data.amount", &d.amount);
     let reason = iso.code("data.reason", &d.reason);
     let tx = CancellationTx {
-        cxl_id: Some(msg_id.clone()),
+        cxl_id: Some(own_msg_id.clone()),
         orgnl_grp_inf: Some(OriginalGroup {
-            orgnl_msg_id: MsgId(msg_id_of(&d.original_event_id)),
+            orgnl_msg_id: MsgId(msg_id(&d.original_event_id)),
             orgnl_msg_nm_id: original_type,
             orgnl_cre_dt_tm: None,
             orgnl_nb_of_txs: None,
@@ -86,7 +87,7 @@ pub(crate) fn map(mut iso: Iso<'_>, d: &TransferCancelRequested) -> Result<Outbo
     };
     let body = Body::CancellationRequest(CancellationRequest {
         assgnmt: Assignment {
-            id: msg_id,
+            id: own_msg_id,
             assgnr: Some(assigner(&from)),
             assgne: Some(assigner(&iso.profile.bic)),
             cre_dt_tm: Some(iso.cre_dt_tm()),
@@ -99,8 +100,4 @@ pub(crate) fn map(mut iso: Iso<'_>, d: &TransferCancelRequested) -> Result<Outbo
         rest: Rest::default(),
     });
     iso.finish(version, body, &from)
-}
-
-fn msg_id_of(event_id: &str) -> String {
-    msg_id(event_id)
 }
