@@ -95,7 +95,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
         });
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
-        println!("{hex}");
+        if !hex.is_empty() {
+            println!("{hex}"); // ISO 8583; ISO 20022 XML is printed as is below
+        }
         print!("{}", out.described);
         for warning in &out.warnings {
             println!("warning: {warning}");

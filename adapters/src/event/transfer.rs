@@ -1,6 +1,5 @@
-//! Data of the ISO 20022 events (`transfer.*`, `payout.*`). Their outbound mappings plug in
-//! as one module per message under `crate::outbound` once the typed ISO 20022 model lands;
-//! until then they parse and are listed as pending.
+//! Data of the ISO 20022 events (`transfer.*`, `payout.*`). Their outbound mappings are
+//! `crate::outbound::{pacs008, pain001, camt056, pacs004}`.
 
 use serde::{Deserialize, Serialize};
 
@@ -85,6 +84,10 @@ pub struct TransferCancelRequested {
     pub amount: AmountField,
     /// `CxlRsnInf/Rsn/Cd` (ExternalCancellationReason1Code, e.g. `DUPL`, `CUST`).
     pub reason: String,
+    /// Our BIC as the agent that instructed the original (`Assgnr`, BAH `Fr`); when absent,
+    /// the profile's BIC (the bank was the debtor agent itself).
+    #[serde(default)]
+    pub instructing_agent_bic: Option<String>,
 }
 
 /// `transfer.return_requested`.
@@ -104,6 +107,13 @@ pub struct TransferReturnRequested {
     pub amount: AmountField,
     /// `RtrRsnInf/Rsn/Cd` (ExternalReturnReason1Code, e.g. `AC04`).
     pub reason: String,
+    /// `OrgnlGrpInf/OrgnlMsgNmId`: the version of the message we received; when absent, the
+    /// profile's `credit_transfer` version.
+    #[serde(default)]
+    pub original_message_type: Option<String>,
+    /// Our BIC as the returning agent (`InstgAgt`, BAH `Fr`); when absent, the profile's BIC.
+    #[serde(default)]
+    pub instructing_agent_bic: Option<String>,
 }
 
 /// `payout.batch_requested`.

@@ -1,12 +1,19 @@
 //! Event + profile → the wire message. One module per outbound message: the card messages
-//! live in [`card`] (0100, 0400, 0200/0220, 0500); the ISO 20022 ones plug in beside it as
-//! `pacs008.rs`, `pain001.rs`, `camt056.rs`, `pacs004.rs`, each a function
-//! `fn map(&Event, &Profile) -> Result<Outbound, Refusal>` added to [`adapt`]'s match.
+//! live in [`card`] (0100, 0400, 0200/0220, 0500); the ISO 20022 ones beside it: `pacs008`
+//! and `pain001` (transfers and payout batches), `camt056` (recalls), `pacs004` (returns),
+//! sharing [`iso_common`] (derived ids, text rules, envelope, validation before sending) and
+//! [`transliterate`] (the SEPA character set as data).
 //!
 //! Every mapping is deterministic (ids and times derive from `event_id` and `occurred_at`,
 //! never from the clock) and refuses with every reason rather than sending half-right.
 
+mod camt056;
 pub mod card;
+pub mod iso_common;
+mod pacs004;
+mod pacs008;
+mod pain001;
+pub mod transliterate;
 
 use std::fmt;
 
@@ -85,16 +92,36 @@ pub fn adapt(event: &Event, profile: &Profile) -> Result<Outbound, Refusal> {
     }
     match profile.channel {
         Channel::Iso8583 => card::map(event, profile),
-        Channel::Iso20022 => Err(Refusal::one(format!(
-            "{t}: the mapping to {} is pending (the ISO 20022 model is being built)",
-            profile
-                .planned_message(t)
-                .unwrap_or_else(|| "(no version in profile)".into())
+        Channel::Iso20022 => iso20022(event, profile),
+    }
+}
+
+/// Maps a `transfer.*` or `payout.*` event: the ISO 20022 message follows the profile.
+fn iso20022(event: &Event, profile: &Profile) -> Result<Outbound, Refusal> {
+    use crate::event::EventData as D;
+    let iso = iso_common::Iso::new(event, profile)?;
+    if let Some(credit) = iso_common::Credit::of(event) {
+        // a direct participant sends pacs.008; a corporate channel initiates with pain.001
+        return if profile.messages.contains_key("credit_transfer") {
+            pacs008::map(iso, &credit)
+        } else {
+            pain001::map(iso, &credit)
+        };
+    }
+    match &event.data {
+        D::TransferCancelRequested(d) => camt056::map(iso, d),
+        D::TransferReturnRequested(d) => pacs004::map(iso, d),
+        _ => Err(Refusal::one(format!(
+            "type: {} has no ISO 20022 mapping",
+            event.event_type
         ))),
     }
 }
 
 /// Whether the mapping of `event_type` for `profile` is built (for `--list`).
 pub fn is_built(event_type: EventType, profile: &Profile) -> bool {
-    profile.channel == Channel::Iso8583 && event_type.is_card()
+    match profile.channel {
+        Channel::Iso8583 => event_type.is_card(),
+        Channel::Iso20022 => !event_type.is_card(),
+    }
 }

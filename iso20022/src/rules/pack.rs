@@ -88,6 +88,15 @@ impl RulePack {
         Self::from_toml(n, text)
     }
 
+    /// The pack's maximum length (in characters) for the text of elements named `element`,
+    /// if it sets one: mappings truncate to it before validation reports it.
+    pub fn max_length(&self, element: &str) -> Option<usize> {
+        self.max_length
+            .iter()
+            .find(|m| m.element == element)
+            .map(|m| m.max)
+    }
+
     /// Loads a pack from TOML text; unknown keys are errors.
     pub fn from_toml(pack: &str, text: &str) -> Result<Self, Error> {
         let fail = |problem: String| Error::RulePack {
