@@ -40,7 +40,7 @@ pub(super) fn events(
                     .as_ref()
                     .map(|x| x.as_str().to_owned()),
                 tx_id: tx.orgnl_tx_id.as_ref().map(|x| x.as_str().to_owned()),
-                uetr: tx.orgnl_uetr.as_ref().map(|x| x.as_str().to_owned()),
+                uetr: ctx.uetr(tx.orgnl_uetr.as_ref(), &[at[0], at[1], ("OrgnlUETR", None)])?,
                 ..Reference::default()
             };
             let place = format!("tx{}", out.len() + 1);

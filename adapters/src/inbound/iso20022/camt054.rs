@@ -29,7 +29,10 @@ pub(super) fn events(ctx: &Ctx<'_>, m: &Notification) -> Result<Vec<StatusEvent>
             };
             let status = ctx.status_of(code, &sts_steps)?;
             let entry_amount = ctx.amount(&entry.amt, &[at[0], at[1], ("Amt", None)])?;
-            let booking_date = entry.bookg_dt.as_ref().and_then(date_text);
+            let booking_date = match entry.bookg_dt.as_ref().and_then(date_text) {
+                Some(text) => Some(ctx.date(&text, &[at[0], at[1], ("BookgDt", None)])?),
+                None => None,
+            };
             let details: Vec<_> = entry
                 .ntry_dtls
                 .iter()
@@ -76,7 +79,17 @@ pub(super) fn events(ctx: &Ctx<'_>, m: &Notification) -> Result<Vec<StatusEvent>
                         r.end_to_end_id.as_ref().map(|x| x.as_str().to_owned())
                     }),
                     tx_id: text(|r| r.tx_id.as_ref().map(|x| x.as_str().to_owned())),
-                    uetr: text(|r| r.uetr.as_ref().map(|x| x.as_str().to_owned())),
+                    uetr: ctx.uetr(
+                        refs.and_then(|r| r.uetr.as_ref()),
+                        &[
+                            at[0],
+                            at[1],
+                            ("NtryDtls", Some(d)),
+                            ("TxDtls", Some(t)),
+                            ("Refs", None),
+                            ("UETR", None),
+                        ],
+                    )?,
                     ..Reference::default()
                 };
                 let mut event = base(format!("n{}e{}t{}", n + 1, e + 1, t_all + 1), reference);

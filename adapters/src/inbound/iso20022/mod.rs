@@ -126,19 +126,62 @@ impl Ctx<'_> {
         }
     }
 
-    /// An amount as status events carry it; a negative amount is refused.
+    /// An amount as status events carry it: no sign, and a currency of three capital letters
+    /// (any ISO 4217 code, including those the outbound side does not send; the value is kept
+    /// with all its digits, never rounded).
     pub(crate) fn amount(
         &self,
         amount: &ActiveAmount,
         steps: &[Step],
     ) -> Result<AmountField, InboundError> {
+        let ccy = amount.ccy.as_str();
+        if ccy.len() != 3 || !ccy.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(self.error(
+                steps,
+                format!("currency {ccy:?} is not three capital letters"),
+            ));
+        }
         if amount.value.is_sign_negative() {
             return Err(self.error(steps, "negative amount"));
         }
         Ok(AmountField {
             value: amount.canonical_text(),
-            currency: amount.ccy.as_str().to_owned(),
+            currency: ccy.to_owned(),
         })
+    }
+
+    /// A date (`2026-01-15`) or date-time whose date part is a real calendar date, as given.
+    pub(crate) fn date(&self, text: &str, steps: &[Step]) -> Result<String, InboundError> {
+        let day = text.get(..10).unwrap_or(text);
+        let rest = text.get(10..).unwrap_or("");
+        match chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d") {
+            Ok(_) if rest.is_empty() || rest.starts_with(['T', 'Z', '+', '-']) => {
+                Ok(text.to_owned())
+            }
+            _ => Err(self.error(steps, format!("{text:?} is not an ISO date"))),
+        }
+    }
+
+    /// A UETR: a UUID in its 8-4-4-4-12 hexadecimal form.
+    pub(crate) fn uetr(
+        &self,
+        uetr: Option<&iso20022::model::common::Uetr>,
+        steps: &[Step],
+    ) -> Result<Option<String>, InboundError> {
+        let Some(uetr) = uetr else {
+            return Ok(None);
+        };
+        let text = uetr.as_str();
+        let groups: Vec<&str> = text.split('-').collect();
+        let shaped = groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+            && groups
+                .iter()
+                .all(|g| g.bytes().all(|b| b.is_ascii_hexdigit()));
+        if shaped {
+            Ok(Some(text.to_owned()))
+        } else {
+            Err(self.error(steps, format!("UETR {text:?} is not a UUID")))
+        }
     }
 }
 

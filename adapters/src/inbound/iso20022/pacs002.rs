@@ -8,6 +8,9 @@ use iso20022::model::payment_status::{OriginalGroupStatus, PaymentStatusReport};
 use super::{Ctx, InboundError, UNSPECIFIED, reasons};
 use crate::status::{Reference, StatusEvent};
 
+/// Group statuses that say "some": a transaction cannot take them as its own.
+const PARTIAL: [&str; 2] = ["PART", "PATC"];
+
 pub(super) fn events(
     ctx: &Ctx<'_>,
     m: &PaymentStatusReport,
@@ -38,6 +41,12 @@ pub(super) fn events(
         let group = group_at.and_then(|g| groups.get(g));
         let (code, steps, inherited) = match (&tx.tx_sts, group.and_then(|g| g.grp_sts.as_ref())) {
             (Some(code), _) => (code, vec![at, ("TxSts", None)], false),
+            (None, Some(code)) if PARTIAL.contains(&code.as_str()) => {
+                return Err(ctx.error(
+                    &[at, ("TxSts", None)],
+                    format!("no TxSts, and the group status {code} does not say which transactions it covers"),
+                ));
+            }
             (None, Some(code)) => (
                 code,
                 vec![("OrgnlGrpInfAndSts", group_at), ("GrpSts", None)],
@@ -67,7 +76,7 @@ pub(super) fn events(
                 .as_ref()
                 .map(|x| x.as_str().to_owned()),
             tx_id: tx.orgnl_tx_id.as_ref().map(|x| x.as_str().to_owned()),
-            uetr: tx.orgnl_uetr.as_ref().map(|x| x.as_str().to_owned()),
+            uetr: ctx.uetr(tx.orgnl_uetr.as_ref(), &[at, ("OrgnlUETR", None)])?,
             ..Reference::default()
         };
         let mut event = ctx.event(&format!("tx{}", i + 1), reference, status);
@@ -86,7 +95,12 @@ pub(super) fn events(
                 amount,
                 &[at, ("OrgnlTxRef", None), ("IntrBkSttlmAmt", None)],
             )?);
-            event.settlement_date = ref_tx.intr_bk_sttlm_dt.as_ref().map(|d| d.0.clone());
+            if let Some(date) = &ref_tx.intr_bk_sttlm_dt {
+                event.settlement_date = Some(ctx.date(
+                    date.as_str(),
+                    &[at, ("OrgnlTxRef", None), ("IntrBkSttlmDt", None)],
+                )?);
+            }
         }
         event.bank_reference = tx
             .sts_id

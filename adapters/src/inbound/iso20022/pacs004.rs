@@ -27,7 +27,7 @@ pub(super) fn events(ctx: &Ctx<'_>, m: &PaymentReturn) -> Result<Vec<StatusEvent
                 .as_ref()
                 .map(|x| x.as_str().to_owned()),
             tx_id: tx.orgnl_tx_id.as_ref().map(|x| x.as_str().to_owned()),
-            uetr: tx.orgnl_uetr.as_ref().map(|x| x.as_str().to_owned()),
+            uetr: ctx.uetr(tx.orgnl_uetr.as_ref(), &[at, ("OrgnlUETR", None)])?,
             ..Reference::default()
         };
         let mut event = ctx.event(&format!("tx{}", i + 1), reference, Status::Returned);
@@ -36,11 +36,13 @@ pub(super) fn events(ctx: &Ctx<'_>, m: &PaymentReturn) -> Result<Vec<StatusEvent
             &[at, ("RtrdIntrBkSttlmAmt", None)],
         )?);
         event.reasons = reasons(&tx.rtr_rsn_inf);
-        event.settlement_date = tx
-            .intr_bk_sttlm_dt
-            .as_ref()
-            .or(m.grp_hdr.intr_bk_sttlm_dt.as_ref())
-            .map(|d| d.0.clone());
+        event.settlement_date = match (&tx.intr_bk_sttlm_dt, &m.grp_hdr.intr_bk_sttlm_dt) {
+            (Some(d), _) => Some(ctx.date(d.as_str(), &[at, ("IntrBkSttlmDt", None)])?),
+            (None, Some(d)) => {
+                Some(ctx.date(d.as_str(), &[("GrpHdr", None), ("IntrBkSttlmDt", None)])?)
+            }
+            (None, None) => None,
+        };
         event.bank_reference = tx.rtr_id.clone();
         out.push(event);
     }

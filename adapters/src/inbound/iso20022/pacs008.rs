@@ -24,16 +24,18 @@ pub(super) fn events(
             instr_id: id.instr_id.as_ref().map(|x| x.as_str().to_owned()),
             end_to_end_id: id.end_to_end_id.as_ref().map(|x| x.as_str().to_owned()),
             tx_id: id.tx_id.as_ref().map(|x| x.as_str().to_owned()),
-            uetr: id.uetr.as_ref().map(|x| x.as_str().to_owned()),
+            uetr: ctx.uetr(id.uetr.as_ref(), &[at, ("PmtId", None), ("UETR", None)])?,
             ..Reference::default()
         };
         let mut event = ctx.event(&format!("tx{}", i + 1), reference, Status::Received);
         event.amount = Some(ctx.amount(&tx.intr_bk_sttlm_amt, &[at, ("IntrBkSttlmAmt", None)])?);
-        event.settlement_date = tx
-            .intr_bk_sttlm_dt
-            .as_ref()
-            .or(m.grp_hdr.intr_bk_sttlm_dt.as_ref())
-            .map(|d| d.0.clone());
+        event.settlement_date = match (&tx.intr_bk_sttlm_dt, &m.grp_hdr.intr_bk_sttlm_dt) {
+            (Some(d), _) => Some(ctx.date(d.as_str(), &[at, ("IntrBkSttlmDt", None)])?),
+            (None, Some(d)) => {
+                Some(ctx.date(d.as_str(), &[("GrpHdr", None), ("IntrBkSttlmDt", None)])?)
+            }
+            (None, None) => None,
+        };
         event.debtor_name = tx.dbtr.as_ref().and_then(|d| d.nm.clone());
         event.creditor_account = tx.cdtr_acct.as_ref().and_then(account_id);
         out.push(event);
