@@ -1,7 +1,8 @@
 //! camt.054 (bank-to-customer debit/credit notification): entries on our account. One event
 //! per transaction detail (`NtryDtls/TxDtls`), or per entry when it has none; a booked entry is
 //! `settled`, with its credit/debit side, amount and booking date. A detail without its own
-//! amount takes the entry's only when it is the entry's one detail (never split a sum).
+//! amount takes the entry's only when it is the entry's one detail (never split a sum). A
+//! reversal entry (`RvslInd`) is refused: what it undoes is for reconciliation to decide.
 
 use iso20022::model::common::CreditDebit as IsoCreditDebit;
 use iso20022::model::statement::{DateAndDateTime, EntryStatus, Notification};
@@ -28,6 +29,14 @@ pub(super) fn events(ctx: &Ctx<'_>, m: &Notification) -> Result<Vec<StatusEvent>
                 return Err(ctx.error(&sts_steps, "entry without a status (Sts)"));
             };
             let status = ctx.status_of(code, &sts_steps)?;
+            if matches!(entry.rvsl_ind.as_deref().map(str::trim), Some("true" | "1")) {
+                // A reversal undoes an earlier booking: not `settled`, and which status it
+                // means depends on what it reverses; reconciliation decides, we do not guess.
+                return Err(ctx.error(
+                    &[at[0], at[1], ("RvslInd", None)],
+                    "a reversal entry is not mapped to a status (reconciliation reads it)",
+                ));
+            }
             let entry_amount = ctx.amount(&entry.amt, &[at[0], at[1], ("Amt", None)])?;
             let booking_date = match entry.bookg_dt.as_ref().and_then(date_text) {
                 Some(text) => Some(ctx.date(&text, &[at[0], at[1], ("BookgDt", None)])?),
