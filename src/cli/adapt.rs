@@ -8,7 +8,7 @@ use adapters::event::{Event, EventType};
 use adapters::profile::Profile;
 use anyhow::Context;
 
-use super::{Outcome, parse_hex, refused, to_hex};
+use super::{Outcome, refused, to_hex};
 
 /// Arguments of `clearway adapt`.
 #[derive(Debug, clap::Args)]
@@ -23,7 +23,7 @@ pub(crate) struct Args {
     #[arg(long, value_name = "MESSAGE", conflicts_with = "input")]
     inbound: Option<PathBuf>,
     /// The inbound file holds hex text (assumed anyway when it is only hex digits and spaces;
-    /// otherwise the file is the raw message bytes).
+    /// otherwise the file is the raw message bytes). ISO 20022 profiles read XML and ignore it.
     #[arg(long, requires = "inbound")]
     hex: bool,
     /// Print JSON instead of text (status events are always JSON).
@@ -106,26 +106,18 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
     Ok(Outcome::Clean)
 }
 
+/// Prints the status events of a bank message: one event as a JSON object (as it always was
+/// for ISO 8583 answers), several (an ISO 20022 message with several transactions) as one JSON
+/// array of them, in message order.
 fn inbound(profile: &Profile, path: &Path, hex: bool) -> anyhow::Result<Outcome> {
-    let Some(dialect) = profile.dialect() else {
-        return Err(refused(format!(
-            "profile {}: reading ISO 20022 answers is pending (the ISO 20022 model is being built)",
-            profile.id
-        )));
-    };
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    // hex text when asked, or when the file is nothing but hex digits and whitespace
-    let is_hex_text = bytes
-        .iter()
-        .all(|b| b.is_ascii_hexdigit() || b.is_ascii_whitespace());
-    let wire = if hex || is_hex_text {
-        parse_hex(&String::from_utf8_lossy(&bytes))?
-    } else {
-        bytes
+    let events =
+        adapters::inbound::read(profile, &bytes, hex).map_err(|e| refused(e.to_string()))?;
+    let json = match events.as_slice() {
+        [one] => serde_json::to_string_pretty(one)?,
+        several => serde_json::to_string_pretty(several)?,
     };
-    let status =
-        adapters::inbound::iso8583(profile, dialect, &wire).map_err(|e| refused(e.to_string()))?;
-    println!("{}", serde_json::to_string_pretty(&status)?);
+    println!("{json}");
     Ok(Outcome::Clean)
 }
 
