@@ -90,11 +90,7 @@ impl Metrics {
         let batch_size = Histogram::new([1.0, 10.0, 50.0, 100.0, 200.0, 300.0, 500.0]);
         let commit_seconds =
             Histogram::new([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0]);
-        registry.register(
-            "messages_in",
-            "Deliveries consumed",
-            messages_in.clone(),
-        );
+        registry.register("messages_in", "Deliveries consumed", messages_in.clone());
         registry.register(
             "messages_out",
             "Messages published and confirmed",
@@ -125,7 +121,11 @@ impl Metrics {
             "Outbox rows not yet confirmed",
             outbox_pending.clone(),
         );
-        registry.register("batch_size", "Deliveries per committed batch", batch_size.clone());
+        registry.register(
+            "batch_size",
+            "Deliveries per committed batch",
+            batch_size.clone(),
+        );
         registry.register(
             "commit_seconds",
             "Time to commit one batch",
