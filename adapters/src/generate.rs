@@ -30,8 +30,9 @@
 //! to a USD profile without a rule pack), PANs are Luhn-valid numbers in published test BIN
 //! ranges and appear only inside the event JSON (the wire): [`Line`] and [`Generated`] print
 //! no line in `Debug`. Names include accented, non-Latin and over-long ones, which the SEPA
-//! profile transliterates and truncates with warnings. No two card events of one profile share
-//! a message key (MTI, STAN, RRN): an event id whose derived STAN would collide gets a suffix.
+//! profile transliterates and truncates with warnings. No two card events share a STAN and RRN
+//! (so no two card messages share a message key): an event id whose derived STAN and RRN are
+//! taken gets a suffix (`.1`, `.2`, …).
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::fmt;
@@ -728,7 +729,7 @@ pub struct Stream<'p> {
     ring: VecDeque<Sent>,
     /// Event id → how many conflicting payloads it has had.
     conflicted: HashMap<Arc<str>, u64>,
-    /// `bank index/MTI-STAN-RRN` of every card event so far.
+    /// `STAN-RRN` of every card event so far.
     card_keys: HashSet<String>,
     counts: Counts,
     done: bool,
@@ -1404,19 +1405,15 @@ impl<'p> Stream<'p> {
         emv
     }
 
-    /// The event id for a card event of `t`: the usual one, or with a suffix when its derived
-    /// message key (MTI, STAN, RRN) is already taken on this profile.
-    fn card_event_id(&mut self, bank: usize, t: EventType, at: &DateTime<FixedOffset>) -> String {
+    /// The event id for a card event: the usual one, or with a suffix when the STAN and RRN
+    /// derived from it are already taken by another card event of any profile (so no two card
+    /// messages, nor the answers that echo them, share a message key).
+    fn card_event_id(&mut self, at: &DateTime<FixedOffset>) -> String {
         let base = self.event_id();
-        let mti = self
-            .bank(bank)
-            .and_then(|b| b.messages.get(&t))
-            .cloned()
-            .unwrap_or_default();
         let mut id = base.clone();
         for k in 1..1000 {
             let s = stan(&id);
-            let key = format!("{bank}/{mti}-{s}-{}", rrn(at, &s));
+            let key = format!("{s}-{}", rrn(at, &s));
             if self.card_keys.insert(key) {
                 break;
             }
@@ -1429,7 +1426,7 @@ impl<'p> Stream<'p> {
         let t = EventType::CardAuthorizationRequested;
         let n = self.n();
         let (at, at_text) = self.at(bank);
-        let id = self.card_event_id(bank, t, &at);
+        let id = self.card_event_id(&at);
         let currency = self.profile(bank).map_or(Currency::EUR, |p| p.currency);
         let minor = self.minor(currency, true);
         let card = self.card();
@@ -1463,7 +1460,7 @@ impl<'p> Stream<'p> {
     fn reversal(&mut self, bank: usize) -> Option<String> {
         let t = EventType::CardAuthorizationReversed;
         let (at, at_text) = self.at(bank);
-        let id = self.card_event_id(bank, t, &at);
+        let id = self.card_event_id(&at);
         let b = self.banks.get_mut(bank)?;
         let original = take(&mut self.rng, &mut b.auths)?;
         let data = ReversalJson {
@@ -1482,7 +1479,7 @@ impl<'p> Stream<'p> {
     fn capture(&mut self, bank: usize) -> Option<String> {
         let t = EventType::CardCapture;
         let (at, at_text) = self.at(bank);
-        let id = self.card_event_id(bank, t, &at);
+        let id = self.card_event_id(&at);
         let b = self.banks.get_mut(bank)?;
         let auth = take(&mut self.rng, &mut b.auths)?;
         let single = b.single_message();
@@ -1536,7 +1533,7 @@ impl<'p> Stream<'p> {
     fn refund(&mut self, bank: usize) -> Option<String> {
         let t = EventType::CardRefund;
         let (at, at_text) = self.at(bank);
-        let id = self.card_event_id(bank, t, &at);
+        let id = self.card_event_id(&at);
         let b = self.banks.get_mut(bank)?;
         let capture = take(&mut self.rng, &mut b.captures)?;
         let minor = if self.rng.chance(600) {
@@ -1567,7 +1564,7 @@ impl<'p> Stream<'p> {
     fn batch_closed(&mut self, bank: usize) -> String {
         let t = EventType::CardBatchClosed;
         let (at, at_text) = self.at(bank);
-        let id = self.card_event_id(bank, t, &at);
+        let id = self.card_event_id(&at);
         let currency = self.profile(bank).map_or(Currency::EUR, |p| p.currency);
         let acc = self
             .banks
