@@ -149,7 +149,7 @@ fn counts_duplicates_conflicts_and_types() {
 #[test]
 fn batches_close_what_they_total() {
     let profiles = profiles();
-    let g = generate(&Spec::new(5, 3_000), &profiles);
+    let g = generate(&Spec::new(5, 2_000), &profiles);
     let mut open: HashMap<String, (u64, u64, u64, u64)> = HashMap::new();
     let mut closed = 0;
     let mut seen = HashSet::new();
@@ -251,13 +251,13 @@ fn seed_1_is_pinned() {
 }
 
 proptest::proptest! {
-    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(16))]
 
     /// Any seed and size: the announced counts are what the stream holds, and every line is
     /// an event (small sizes, so every profile subset is exercised quickly).
     #[test]
     fn any_seed_gives_consistent_counts(seed in proptest::prelude::any::<u64>(),
-                                        events in 0usize..300,
+                                        events in 0usize..200,
                                         per_mille in 0u32..=900,
                                         conflicts in 0usize..10,
                                         mask in 1u8..32) {

@@ -201,6 +201,7 @@ pub fn stream<'p>(spec: &Spec, profiles: &'p [Profile]) -> Stream<'p> {
         ring: VecDeque::new(),
         conflicted: HashMap::new(),
         card_keys: HashSet::new(),
+        card_keys_hour: 0,
         counts: Counts::default(),
         done: false,
     }
@@ -729,8 +730,12 @@ pub struct Stream<'p> {
     ring: VecDeque<Sent>,
     /// Event id → how many conflicting payloads it has had.
     conflicted: HashMap<Arc<str>, u64>,
-    /// `STAN-RRN` of every card event so far.
+    /// `STAN-RRN` of the card events of the current UTC hour. The RRN starts with the hour
+    /// (`YDDDhh`) and time only moves forward, so older keys can never be met again and are
+    /// dropped when the hour changes: memory stays bounded.
     card_keys: HashSet<String>,
+    /// The UTC hour (since the epoch) `card_keys` is about.
+    card_keys_hour: i64,
     counts: Counts,
     done: bool,
 }
@@ -1410,6 +1415,11 @@ impl<'p> Stream<'p> {
     /// messages, nor the answers that echo them, share a message key).
     fn card_event_id(&mut self, at: &DateTime<FixedOffset>) -> String {
         let base = self.event_id();
+        let hour = self.now.timestamp().div_euclid(3600);
+        if hour != self.card_keys_hour {
+            self.card_keys.clear();
+            self.card_keys_hour = hour;
+        }
         let mut id = base.clone();
         for k in 1..1000 {
             let s = stan(&id);
@@ -1688,6 +1698,19 @@ mod tests {
             }
             assert_eq!(rem, 1, "{country}");
         }
+    }
+
+    #[test]
+    fn a_taken_stan_and_rrn_gives_a_suffixed_event_id() {
+        let profiles: Vec<Profile> = Vec::new();
+        let mut s = stream(&Spec::new(3, 10), &profiles);
+        let at = s.now.fixed_offset();
+        let first = s.card_event_id(&at);
+        let second = s.card_event_id(&at); // same index, same hour: taken
+        assert_eq!(second, format!("{first}.1"));
+        assert_ne!(stan(&first), stan(&second));
+        s.now += Duration::hours(1); // a new hour: the old keys cannot be met again
+        assert_eq!(s.card_event_id(&at), first);
     }
 
     #[test]
