@@ -12,6 +12,7 @@
 
 pub mod de39;
 pub mod event;
+pub mod generate;
 pub mod inbound;
 pub mod money;
 pub mod outbound;

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod adapt;
 pub(crate) mod emv;
+mod generate_events;
 pub(crate) mod iso20022;
 pub(crate) mod iso8583;
 
@@ -29,6 +30,8 @@ enum Command {
     Iso20022(iso20022::Args),
     /// Wallet events to bank messages per profile, bank answers to status events.
     Adapt(adapt::Args),
+    /// Seeded test data: wallet event streams with duplicates and conflicts.
+    Generate(generate_events::Args),
 }
 
 /// What a command that ran to its end found.
@@ -47,6 +50,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Emv(args) => emv::run(args),
         Command::Iso20022(args) => iso20022::run(args),
         Command::Adapt(args) => adapt::run(args),
+        Command::Generate(args) => generate_events::run(args),
     }
 }
 
