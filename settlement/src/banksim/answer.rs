@@ -17,6 +17,11 @@
 //!   `cancel_reject_rate`;
 //! - pacs.004 sent by Clearway: pacs.002 ACCP at once and ACSC at settlement.
 //!
+//! Versions: the profile's when it names one Clearway ships (`payment_status`, `notification`,
+//! `payment_return`, `cancellation_answer`), else pacs.002.001.10, camt.054.001.08,
+//! pacs.004.001.09 and camt.029.001.09; a camt.054 goes out whether or not the profile names a
+//! `notification` version (the bank books either way).
+//!
 //! Every answer references the original exactly (OrgnlMsgId, OrgnlMsgNmId, OrgnlInstrId,
 //! OrgnlEndToEndId, OrgnlTxId, OrgnlUETR), is written with `iso20022::write` from the family
 //! models, and is wrapped as the profile says: an `AppHdr` when `header.bah` (its version the

@@ -238,7 +238,9 @@ pub struct Received {
     pub error: Option<SimError>,
 }
 
-/// A simulated bank: profile, rules, journal and ledger.
+/// A simulated bank: profile, rules, journal and ledger. The journal survives a restart (its
+/// dedupe set is rebuilt from the file); the ledger is in memory, so statements cover the
+/// bookings of the current process only.
 pub struct Bank {
     profile: adapters::Profile,
     config: SimConfig,
