@@ -545,12 +545,20 @@ fn end_of_day_statements_balance_and_validate() {
             }
         }
         assert!(!bank.ledger().is_empty());
-        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
-        let out = dir.path().join(id);
-        let paths = bank.ledger().write_statements(&out, day).unwrap();
-        assert!(!paths.is_empty());
-        let again = bank.ledger().write_statements(&out, day).unwrap();
-        assert_eq!(paths, again);
+        // Day 25 repeats day 24's requests under new delivery ids: same MsgIds, so the bank
+        // books nothing twice; its statement carries day 24's bookings in the opening balance.
+        let mut paths = Vec::new();
+        for d in [24, 25] {
+            let day = chrono::NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+            let out = dir.path().join(id);
+            let written = bank.ledger().write_statements(&out, day).unwrap();
+            assert!(!written.is_empty());
+            let before: Vec<Vec<u8>> = written.iter().map(|p| std::fs::read(p).unwrap()).collect();
+            let again = bank.ledger().write_statements(&out, day).unwrap();
+            let after: Vec<Vec<u8>> = again.iter().map(|p| std::fs::read(p).unwrap()).collect();
+            assert_eq!((written.clone(), before), (again, after), "not repeatable");
+            paths.extend(written);
+        }
         let mut batch_seen = false;
         for path in &paths {
             xmllint(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -692,5 +700,84 @@ fn faults_parse_from_the_cli_list_and_rates_from_fractions() {
     assert_eq!("1".parse::<PerMille>().unwrap(), PerMille::ALL);
     for bad in ["1.5", "-0.1", "0.0005", "x"] {
         assert!(bad.parse::<PerMille>().is_err(), "{bad}");
+    }
+}
+
+/// Runs the sepa bank over two days of requests, stopping (as a crash would) after `stop_after`
+/// deliveries and losing the last journal line when `torn`; then resumes from the files and
+/// redelivers everything. Returns the statements of both days.
+fn run_with_restart(dir: &Path, stop_after: Option<usize>, torn: bool) -> Vec<(String, Vec<u8>)> {
+    use settlement::banksim::Ledger;
+    let profile = profile("sepa-bank");
+    let cfg = SimConfig {
+        return_rate: PerMille::new(400).unwrap(),
+        reject_rate: PerMille::new(200).unwrap(),
+        ..config(21)
+    };
+    let (journal, ledger) = (dir.join("journal.jsonl"), dir.join("ledger.jsonl"));
+    let open = || {
+        Bank::with_ledger(
+            profile.clone(),
+            cfg.clone(),
+            Journal::open(&journal).unwrap(),
+            Ledger::open(&ledger, &profile.id, cfg.seed).unwrap(),
+        )
+    };
+    let deliveries: Vec<(u32, String, Vec<u8>)> = [24, 25]
+        .into_iter()
+        .flat_map(|day| {
+            iso_requests()
+                .into_iter()
+                .enumerate()
+                .map(move |(i, (_, body))| (day, format!("{day}-{i}"), body))
+        })
+        .collect();
+    let run = |bank: &mut Bank, items: &[(u32, String, Vec<u8>)]| {
+        for (day, id, body) in items {
+            bank.set_clock(Utc.with_ymd_and_hms(2026, 11, *day, 9, 0, 0).unwrap());
+            bank.receive(Delivery {
+                queue: "q",
+                message_id: Some(id),
+                body,
+            })
+            .unwrap();
+        }
+    };
+    if let Some(n) = stop_after {
+        let mut bank = open();
+        run(&mut bank, &deliveries[..n]);
+        drop(bank);
+        if torn {
+            // The crash hit after the bookings, before the journal line was complete.
+            let text = std::fs::read_to_string(&journal).unwrap();
+            let cut = text.trim_end().rfind('\n').map_or(0, |i| i + 1) + 10;
+            std::fs::write(&journal, &text[..cut]).unwrap();
+        }
+    }
+    let mut bank = open();
+    run(&mut bank, &deliveries);
+    let out = dir.join("statements");
+    [24, 25]
+        .into_iter()
+        .flat_map(|d| {
+            let day = chrono::NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+            bank.ledger().write_statements(&out, day).unwrap()
+        })
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_resumed_run_writes_the_same_statements() {
+    let straight = run_with_restart(tempfile::tempdir().unwrap().path(), None, false);
+    assert!(!straight.is_empty());
+    for (stop, torn) in [(5, false), (13, true), (1, true)] {
+        let resumed = run_with_restart(tempfile::tempdir().unwrap().path(), Some(stop), torn);
+        assert_eq!(resumed, straight, "stopped after {stop}, torn {torn}");
     }
 }

@@ -238,9 +238,10 @@ pub struct Received {
     pub error: Option<SimError>,
 }
 
-/// A simulated bank: profile, rules, journal and ledger. The journal survives a restart (its
-/// dedupe set is rebuilt from the file); the ledger is in memory, so statements cover the
-/// bookings of the current process only.
+/// A simulated bank: profile, rules, journal and ledger. Both files survive a restart: the
+/// journal's dedupe set and the ledger's bookings are read back, so an interrupted and resumed
+/// run answers and books as an uninterrupted one (a message whose journal line a crash cut
+/// off is answered again, as a real bank might, but not booked twice).
 pub struct Bank {
     profile: adapters::Profile,
     config: SimConfig,
@@ -249,9 +250,20 @@ pub struct Bank {
 }
 
 impl Bank {
-    /// A bank for `profile` writing to `journal` (reopened: the dedupe set is rebuilt from it).
+    /// A bank for `profile` writing to `journal` (reopened: the dedupe set is rebuilt from it),
+    /// with its bookings in memory.
     pub fn new(profile: adapters::Profile, config: SimConfig, journal: Journal) -> Bank {
         let ledger = Ledger::new(&profile.id, config.seed);
+        Bank::with_ledger(profile, config, journal, ledger)
+    }
+
+    /// As [`Bank::new`], with a ledger of its own (e.g. [`Ledger::open`] on a file).
+    pub fn with_ledger(
+        profile: adapters::Profile,
+        config: SimConfig,
+        journal: Journal,
+        ledger: Ledger,
+    ) -> Bank {
         Bank {
             profile,
             config,
@@ -279,33 +291,31 @@ impl Bank {
         };
         let message_type = identify(&self.profile, delivery.body);
         let at = self.config.clock.to_rfc3339();
+        // Answer and book first, journal last: a crash in between answers again on redelivery
+        // (the ledger absorbs the repeated bookings), never loses a booking.
+        let outcome = if self.journal.seen(message_id) {
+            None
+        } else {
+            Some(answer::respond(&self.profile, delivery.body, &self.config))
+        };
+        let (answers, error) = match outcome {
+            None => (Vec::new(), None),
+            Some(Ok(response)) => {
+                for booking in response.bookings {
+                    self.ledger.book(booking)?;
+                }
+                (response.answers, None)
+            }
+            Some(Err(error)) => (Vec::new(), Some(error)),
+        };
         let entry = self
             .journal
             .record(message_id, &message_type, delivery.queue, &at)?;
-        if entry.duplicate {
-            return Ok(Received {
-                entry,
-                answers: Vec::new(),
-                error: None,
-            });
-        }
-        match answer::respond(&self.profile, delivery.body, &self.config) {
-            Ok(response) => {
-                for booking in response.bookings {
-                    self.ledger.book(booking);
-                }
-                Ok(Received {
-                    entry,
-                    answers: response.answers,
-                    error: None,
-                })
-            }
-            Err(error) => Ok(Received {
-                entry,
-                answers: Vec::new(),
-                error: Some(error),
-            }),
-        }
+        Ok(Received {
+            entry,
+            answers,
+            error,
+        })
     }
 
     /// The bookings so far.

@@ -7,9 +7,18 @@
 //! on one side (a pacs.008 with several transactions, e.g. a payout batch) are one entry with a
 //! `Btch` and one `TxDtls` per transaction. Writing is a pure function of the bookings: writing
 //! the same day twice gives the same bytes.
+//!
+//! A ledger opened on a file ([`Ledger::open`]) appends each booking as a JSON line and reads
+//! them back after a restart, so a resumed run writes the same statements. Each booking has a
+//! derived reference (`AcctSvcrRef`); a booking whose reference is already in the ledger is not
+//! booked again, so a message answered again after a crash (before its journal line was
+//! written) does not book twice.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::fs::{File, OpenOptions};
+use std::io::{Seek, Write};
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 use chrono::NaiveDate;
 use iso20022::model::common::{
@@ -67,11 +76,89 @@ pub struct Booking {
 }
 
 /// Every booking, per account and currency, in booking order.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct Ledger {
     bank: String,
     seed: u64,
     accounts: BTreeMap<(AccountRef, CurrencyCode), Vec<Booking>>,
+    references: HashSet<String>,
+    file: Option<(PathBuf, File)>,
+}
+
+/// A booking as one JSON line of a ledger file.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BookingLine {
+    account: String,
+    iban: bool,
+    amount: String,
+    ccy: String,
+    credit: bool,
+    batch: String,
+    msg_id: Option<String>,
+    instr_id: Option<String>,
+    end_to_end_id: Option<String>,
+    tx_id: Option<String>,
+    uetr: Option<String>,
+    /// `YYYY-MM-DD`.
+    booked_on: String,
+    reference: String,
+}
+
+impl BookingLine {
+    fn of(b: &Booking) -> BookingLine {
+        let text = |v: Option<&str>| v.map(str::to_owned);
+        BookingLine {
+            account: b.account.as_str().to_owned(),
+            iban: matches!(b.account, AccountRef::Iban(_)),
+            amount: b.amount.value.to_string(),
+            ccy: b.amount.ccy.0.clone(),
+            credit: b.credit_debit == CreditDebit::Credit,
+            batch: b.batch.clone(),
+            msg_id: text(b.refs.msg_id.as_ref().map(|v| v.as_str())),
+            instr_id: text(b.refs.instr_id.as_ref().map(|v| v.as_str())),
+            end_to_end_id: text(b.refs.end_to_end_id.as_ref().map(|v| v.as_str())),
+            tx_id: text(b.refs.tx_id.as_ref().map(|v| v.as_str())),
+            uetr: text(b.refs.uetr.as_ref().map(|v| v.as_str())),
+            booked_on: b.booked_on.format("%Y-%m-%d").to_string(),
+            reference: b.reference.clone(),
+        }
+    }
+
+    fn into_booking(self) -> Result<Booking, String> {
+        let value = Decimal::from_str(&self.amount)
+            .map_err(|_| format!("amount {:?} is not a decimal", self.amount))?;
+        Ok(Booking {
+            account: if self.iban {
+                AccountRef::Iban(self.account)
+            } else {
+                AccountRef::Other(self.account)
+            },
+            amount: ActiveAmount {
+                value,
+                ccy: CurrencyCode(self.ccy),
+            },
+            credit_debit: if self.credit {
+                CreditDebit::Credit
+            } else {
+                CreditDebit::Debit
+            },
+            batch: self.batch,
+            refs: References {
+                msg_id: self.msg_id.map(MsgId),
+                acct_svcr_ref: None,
+                pmt_inf_id: None,
+                instr_id: self.instr_id.map(iso20022::model::common::InstrId),
+                end_to_end_id: self.end_to_end_id.map(iso20022::model::common::EndToEndId),
+                uetr: self.uetr.map(iso20022::model::common::Uetr),
+                tx_id: self.tx_id.map(iso20022::model::common::TxId),
+                rest: Rest::default(),
+            },
+            booked_on: NaiveDate::parse_from_str(&self.booked_on, "%Y-%m-%d")
+                .map_err(|_| format!("booked_on {:?} is not a date", self.booked_on))?,
+            reference: self.reference,
+        })
+    }
 }
 
 impl Ledger {
@@ -80,12 +167,79 @@ impl Ledger {
         Ledger {
             bank: bank.to_owned(),
             seed,
-            accounts: BTreeMap::new(),
+            ..Ledger::default()
         }
     }
 
-    /// Books one more.
-    pub fn book(&mut self, booking: Booking) {
+    /// A ledger kept in `path` (created if missing): the bookings it holds are read back; a
+    /// last line cut short by a crash is dropped (its message was not journaled, so it comes
+    /// again); any other unreadable line is an error naming it.
+    pub fn open(path: &Path, bank: &str, seed: u64) -> Result<Ledger, SimError> {
+        let fail = |problem: String| SimError::Io {
+            path: path.display().to_string(),
+            problem,
+        };
+        let text = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(fail(e.to_string())),
+        };
+        let whole = text
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |last| last + 1);
+        let mut ledger = Ledger::new(bank, seed);
+        for (i, line) in text
+            .get(..whole)
+            .unwrap_or_default()
+            .split(|b| *b == b'\n')
+            .enumerate()
+        {
+            if line.is_empty() {
+                continue;
+            }
+            let booking = serde_json::from_slice::<BookingLine>(line)
+                .map_err(|e| e.to_string())
+                .and_then(BookingLine::into_booking)
+                .map_err(|e| fail(format!("line {}: {e}", i + 1)))?;
+            ledger.insert(booking);
+        }
+        let mut file = OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| fail(e.to_string()))?;
+        file.set_len(whole as u64)
+            .map_err(|e| fail(e.to_string()))?;
+        file.seek(std::io::SeekFrom::End(0))
+            .map_err(|e| fail(e.to_string()))?;
+        ledger.file = Some((path.to_owned(), file));
+        Ok(ledger)
+    }
+
+    /// Books one more (written to the ledger file first, when there is one). Returns false when
+    /// a booking with the same reference is already there: nothing is booked twice.
+    pub fn book(&mut self, booking: Booking) -> Result<bool, SimError> {
+        if self.references.contains(&booking.reference) {
+            return Ok(false);
+        }
+        if let Some((path, file)) = &mut self.file {
+            let fail = |problem: String| SimError::Io {
+                path: path.display().to_string(),
+                problem,
+            };
+            let mut line =
+                serde_json::to_vec(&BookingLine::of(&booking)).map_err(|e| fail(e.to_string()))?;
+            line.push(b'\n');
+            file.write_all(&line).map_err(|e| fail(e.to_string()))?;
+        }
+        self.insert(booking);
+        Ok(true)
+    }
+
+    fn insert(&mut self, booking: Booking) {
+        self.references.insert(booking.reference.clone());
         self.accounts
             .entry((booking.account.clone(), booking.amount.ccy.clone()))
             .or_default()
