@@ -142,6 +142,50 @@ fn batch_pacs008(n: usize) -> Vec<u8> {
     iso20022::write(&msg).into_bytes()
 }
 
+/// The FedNow camt.056 sample, cancelling the first transaction of [`batch_pacs008`].
+fn clean_camt056() -> Vec<u8> {
+    let text = std::fs::read_to_string(
+        conformance().join("iso20022/samples/fednow_PaymentReturn_Sc1_Step2_camt.056.xml"),
+    )
+    .unwrap();
+    let mut msg = iso20022::read(&text).unwrap();
+    let Body::CancellationRequest(req) = &mut msg.document.body else {
+        panic!("not a camt.056");
+    };
+    req.assgnmt.id = "CXL-0001".into();
+    req.rest.0.retain(|x| x.element.name != "Case");
+    for u in &mut req.undrlyg {
+        for tx in &mut u.tx_inf {
+            if let Some(g) = &mut tx.orgnl_grp_inf {
+                g.orgnl_msg_id = "BATCH-0001".into();
+            }
+            tx.orgnl_end_to_end_id = Some("E2E-BATCH-0".into());
+            tx.orgnl_uetr = Some("8a562c67-ca16-48ba-b074-65581be6f000".into());
+            for r in &mut tx.cxl_rsn_inf {
+                r.addtl_inf.clear();
+            }
+        }
+    }
+    iso20022::write(&msg).into_bytes()
+}
+
+/// The pain.001 fixture with a debtor IBAN whose digits do not look like a card number.
+fn clean_pain001() -> Vec<u8> {
+    let text =
+        std::fs::read_to_string(root().join("fixtures/iso20022/ok/pain.001.001.09_single_eur.xml"))
+            .unwrap();
+    let mut msg = iso20022::read(&text).unwrap();
+    let Body::CustomerCreditTransferInitiation(ct) = &mut msg.document.body else {
+        panic!("not a pain.001");
+    };
+    for p in &mut ct.pmt_inf {
+        if let Some(acct) = &mut p.dbtr_acct {
+            acct.id.iban = Some("GB33BUKB20201555555555".into());
+        }
+    }
+    iso20022::write(&msg).into_bytes()
+}
+
 /// Schema-level validity of every ISO part.
 fn schema_valid(bytes: &[u8]) -> Result<(), String> {
     let options = iso20022::validate::Options {
@@ -779,5 +823,64 @@ fn a_resumed_run_writes_the_same_statements() {
     for (stop, torn) in [(5, false), (13, true), (1, true)] {
         let resumed = run_with_restart(tempfile::tempdir().unwrap().path(), Some(stop), torn);
         assert_eq!(resumed, straight, "stopped after {stop}, torn {torn}");
+    }
+}
+
+/// One answer per kind, as text: ISO 20022 answers as written, ISO 8583 answers as the masked
+/// `describe()` view (never the PAN).
+fn shown(profile: &Profile, answers: &[Answer]) -> String {
+    let mut out = String::new();
+    for a in answers {
+        out.push_str(&format!(
+            "--- {} {} {:?}\n",
+            a.message_type, a.message_id, a.stage
+        ));
+        match profile.dialect() {
+            Some(d) => {
+                let m = emv::iso8583::unpack(d, &a.bytes).unwrap();
+                out.push_str(&m.describe(d).to_string());
+            }
+            None => out.push_str(std::str::from_utf8(&a.bytes).unwrap()),
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn answer_snapshots() {
+    let cfg = SimConfig {
+        return_rate: PerMille::ALL,
+        ..config(42)
+    };
+    for profile in profiles() {
+        // Requests with ids written for these snapshots: the public samples carry long digit
+        // runs (dates + routing numbers) that the tidy PAN check cannot tell from a card number.
+        let requests: Vec<(String, Vec<u8>)> = match (profile.dialect(), profile.id.as_str()) {
+            (Some(_), _) => card_requests(&profile)
+                .into_iter()
+                .filter(|(name, _)| name.ends_with("typical.json"))
+                .collect(),
+            (None, "corporate-channel") => vec![("pain.001/clean".into(), clean_pain001())],
+            (None, _) => vec![
+                ("pacs.008/batch of 2".into(), batch_pacs008(2)),
+                ("camt.056/clean".into(), clean_camt056()),
+            ],
+        };
+        let mut text = String::new();
+        for (name, request) in requests {
+            let short = Path::new(&name)
+                .components()
+                .rev()
+                .take(2)
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>();
+            text.push_str(&format!(
+                "=== {}\n",
+                short.into_iter().rev().collect::<Vec<_>>().join("/")
+            ));
+            text.push_str(&shown(&profile, &answer(&profile, &request, &cfg).unwrap()));
+        }
+        insta::assert_snapshot!(format!("answers_{}", profile.id), text);
     }
 }
