@@ -2,3 +2,4 @@
 //! reconciliation. Not yet built: see the settlement issue. This is the only crate that will
 //! depend on tokio, sqlx and lapin.
 pub mod metrics;
+pub mod banksim;
