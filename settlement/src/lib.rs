@@ -1,3 +1,6 @@
 //! The store, inbox/outbox, clearing lifecycle, RabbitMQ consumers and relay, batches and
-//! reconciliation. Not yet built: see the settlement issue. This is the only crate that will
-//! depend on tokio, sqlx and lapin.
+//! reconciliation. This is the only crate that depends on tokio, sqlx and lapin; within it, only
+//! `broker` imports lapin and only `store` imports sqlx. `flow` is the boundary between them.
+
+pub mod broker;
+pub mod flow;
