@@ -74,6 +74,9 @@ pub enum BrokerError {
     /// A consumer or relay task ended abnormally (a bug in a handler or in this module).
     #[error("{task}: the task failed: {detail}")]
     Task { task: String, detail: String },
+    /// The tokio runtime for a blocking call could not start.
+    #[error("starting the async runtime: {0}")]
+    Runtime(#[source] std::io::Error),
 }
 
 impl BrokerError {
@@ -143,6 +146,16 @@ impl std::fmt::Debug for Connection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Connection({})", self.url)
     }
+}
+
+/// Runs `future` to completion on a runtime of its own, for synchronous callers such as the
+/// CLI (`clearway publish`, `clearway status`), which thereby need no tokio of their own.
+pub fn block_on<F: std::future::Future>(future: F) -> Result<F::Output, BrokerError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(BrokerError::Runtime)?;
+    Ok(runtime.block_on(future))
 }
 
 /// Exponential backoff with a cap: 1×, 2×, 4×… the initial delay, never above `max`.
