@@ -441,3 +441,19 @@ async fn queue_depths_report_missing_queues_as_none() {
     );
     env.cleanup(&[]).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_errors_name_the_url_without_its_password() {
+    // Nothing listens on port 1: refused at once.
+    let url = broker::AmqpUrl::parse("amqp://clearing:hunter2@127.0.0.1:1/%2f").unwrap();
+    let err = broker::connect(&url, "test").await.unwrap_err().to_string();
+    assert!(
+        err.starts_with("connecting to amqp://clearing:***@127.0.0.1:1/%2f"),
+        "{err}"
+    );
+    assert!(!err.contains("hunter2"), "{err}");
+    // Wrong credentials: the broker refuses the handshake.
+    let url = broker::AmqpUrl::parse("amqp://guest:wrong-password@127.0.0.1:5672/%2f").unwrap();
+    let err = broker::connect(&url, "test").await.unwrap_err().to_string();
+    assert!(!err.contains("wrong-password"), "{err}");
+}

@@ -44,6 +44,9 @@ pub enum BrokerError {
         #[source]
         source: lapin::Error,
     },
+    /// No answer from the broker within the connect timeout (host down, firewall, TLS stall).
+    #[error("connecting to {url}: no answer within {timeout:?}")]
+    ConnectTimeout { url: String, timeout: Duration },
     /// A broker operation failed (channel or connection closed, access refused, …).
     #[error("{operation} {target}: {source}")]
     Amqp {
@@ -99,13 +102,21 @@ pub struct Connection {
     url: AmqpUrl,
 }
 
+/// How long `connect` waits for the TCP, TLS and AMQP handshakes together.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Opens a connection: credentials, vhost and TLS (`amqps://`, rustls with the platform's roots)
 /// come from the URL. `name` shows in `rabbitmqctl list_connections client_properties` and lets
 /// an operator (or a test) close this one connection.
 pub async fn connect(url: &AmqpUrl, name: &str) -> Result<Connection, BrokerError> {
     let properties = ConnectionProperties::default().with_connection_name(name.into());
-    let inner = lapin::Connection::connect(url.expose(), properties)
+    let connecting = lapin::Connection::connect(url.expose(), properties);
+    let inner = tokio::time::timeout(CONNECT_TIMEOUT, connecting)
         .await
+        .map_err(|_elapsed| BrokerError::ConnectTimeout {
+            url: url.to_string(),
+            timeout: CONNECT_TIMEOUT,
+        })?
         .map_err(|source| BrokerError::Connect {
             url: url.to_string(),
             source,
