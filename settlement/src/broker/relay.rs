@@ -236,11 +236,17 @@ impl<O: Outbox> Relay<O> {
                             until: now,
                             strikes: 0,
                         });
-                        let delay =
-                            backoff(self.config.retry_initial, self.config.retry_max, p.strikes);
-                        p.until = Instant::now() + delay;
-                        p.strikes = p.strikes.saturating_add(1);
-                        tracing::warn!(%destination, %reply, ?delay, "destination refused a message; its rows wait");
+                        // One strike per round, however many of its rows were refused.
+                        if p.until <= now {
+                            let delay = backoff(
+                                self.config.retry_initial,
+                                self.config.retry_max,
+                                p.strikes,
+                            );
+                            p.until = Instant::now() + delay;
+                            p.strikes = p.strikes.saturating_add(1);
+                            tracing::warn!(%destination, %reply, ?delay, "destination refused a message; its rows wait");
+                        }
                     }
                 }
             }
