@@ -325,7 +325,7 @@ async fn consume_on<H: Handler>(
                 Ok(None) => return Err(cancelled()),
             }
         }
-        match process(shared, queue, &deliveries, &mut dead, stop).await? {
+        match process(shared, queue, &mut deliveries, &mut dead, stop).await? {
             BatchEnd::Abandoned => return Ok(SessionEnd::Stopped),
             BatchEnd::Acked => *failures = 0,
         }
@@ -336,12 +336,13 @@ async fn consume_on<H: Handler>(
 async fn process<H: Handler>(
     shared: &Shared<H>,
     queue: &str,
-    deliveries: &[Delivery],
+    deliveries: &mut [Delivery],
     dead: &mut Confirms<usize>,
     stop: &CancellationToken,
 ) -> Result<BatchEnd, BrokerError> {
     let config = &shared.config;
-    let batch: Vec<Incoming> = deliveries.iter().map(|d| incoming(queue, d)).collect();
+    // The bodies move into the batch (no copy); dead letters take them back from there.
+    let batch: Vec<Incoming> = deliveries.iter_mut().map(|d| incoming(queue, d)).collect();
     let mut attempt = 0u32;
     let dispositions = loop {
         match shared.handler.handle(&batch).await {
@@ -366,7 +367,9 @@ async fn process<H: Handler>(
     }
 
     let mut counts = [0usize; 3];
-    for (index, (delivery, disposition)) in deliveries.iter().zip(&dispositions).enumerate() {
+    for (index, ((delivery, disposition), item)) in
+        deliveries.iter().zip(&dispositions).zip(&batch).enumerate()
+    {
         match disposition {
             Disposition::Applied => counts[0] += 1,
             Disposition::Duplicate => counts[1] += 1,
@@ -387,7 +390,7 @@ async fn process<H: Handler>(
                     &shared.topology.dead_letter_exchange,
                     delivery.routing_key.as_str(),
                     properties,
-                    &delivery.data,
+                    &item.body,
                 )
                 .await?;
             }
@@ -437,7 +440,7 @@ async fn process<H: Handler>(
     Ok(BatchEnd::Acked)
 }
 
-fn incoming(queue: &str, delivery: &Delivery) -> Incoming {
+fn incoming(queue: &str, delivery: &mut Delivery) -> Incoming {
     let mut headers = BTreeMap::new();
     if let Some(table) = delivery.properties.headers() {
         for (key, value) in table {
@@ -456,7 +459,7 @@ fn incoming(queue: &str, delivery: &Delivery) -> Incoming {
             .map(|id| id.as_str().to_owned()),
         headers,
         redelivered: delivery.redelivered,
-        body: delivery.data.clone(),
+        body: std::mem::take(&mut delivery.data),
     }
 }
 
