@@ -5,8 +5,9 @@
 //!   (a) bare lapin consume, prefetch 300, one multiple-ack per 200     — the consumer's ceiling
 //!   (b) `broker::Consumer` with a no-op `Handler` (the store plugs in here later)
 //!
-//! `cargo run --release -p clearway-settlement --example bench_broker -- [MESSAGES]` (default
-//! 50,000), against `CLEARWAY_AMQP_URL`. Queues are created under a unique prefix and deleted.
+//! `cargo run --release -p clearway-settlement --example bench_broker -- [MESSAGES [ROUNDS]]`
+//! (default 50,000 and 2; the order of the pairs alternates by round), against
+//! `CLEARWAY_AMQP_URL`. Queues are created under a unique prefix and deleted.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::float_arithmetic)]
 
 use std::collections::{BTreeMap, VecDeque};
@@ -181,11 +182,87 @@ fn rate(n: usize, elapsed: Duration) -> f64 {
     n as f64 / elapsed.as_secs_f64()
 }
 
+/// (d) our relay drains `n` rows to `queue`.
+async fn relay_publish(url: &AmqpUrl, queue: &str, n: usize) -> Duration {
+    let rows = (0..n)
+        .map(|i| OutboxRow {
+            id: i as i64,
+            exchange: String::new(),
+            routing_key: queue.to_owned(),
+            message_id: format!("bench-{i}"),
+            headers: BTreeMap::new(),
+            payload: body(i),
+            ordering_key: format!("pay-{i}"),
+        })
+        .collect();
+    let outbox = Arc::new(MemoryOutbox {
+        rows,
+        published: Mutex::new(vec![false; n]),
+        cursor: AtomicUsize::new(0),
+        marked: AtomicU64::new(0),
+    });
+    let relay = Relay::new(url.clone(), Arc::clone(&outbox), RelayConfig::default());
+    let stop = CancellationToken::new();
+    let start = Instant::now();
+    let task = {
+        let stop = stop.clone();
+        tokio::spawn(async move { relay.run(&stop).await })
+    };
+    wait_until(|| outbox.marked.load(Ordering::Relaxed) >= n as u64).await;
+    let elapsed = start.elapsed();
+    stop.cancel();
+    task.await.unwrap().unwrap();
+    elapsed
+}
+
+/// (b) our consumer takes `n` messages off `queue`; also returns the mean batch size.
+async fn our_consume(url: &AmqpUrl, topology: &Topology, queue: &str, n: usize) -> (Duration, f64) {
+    let handler = Arc::new(NoOp {
+        seen: AtomicUsize::new(0),
+    });
+    let consumer = Consumer::new(
+        url.clone(),
+        topology.clone(),
+        handler,
+        ConsumerConfig::default(),
+    );
+    let metrics = consumer.metrics();
+    let stop = CancellationToken::new();
+    let start = Instant::now();
+    let task = {
+        let stop = stop.clone();
+        let queues = vec![queue.to_owned()];
+        tokio::spawn(async move { consumer.run(&queues, &stop).await })
+    };
+    wait_until(|| metrics.snapshot().deliveries >= n as u64).await;
+    let elapsed = start.elapsed();
+    stop.cancel();
+    task.await.unwrap().unwrap();
+    let snapshot = metrics.snapshot();
+    (
+        elapsed,
+        snapshot.deliveries as f64 / snapshot.batches.max(1) as f64,
+    )
+}
+
+async fn wait_for_depth(conn: &broker::Connection, queues: &[String], n: usize) {
+    loop {
+        let depths = broker::queue_depths(conn, queues).await.unwrap();
+        if depths.iter().all(|q| q.messages == Some(n as u32)) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let n: usize = std::env::args()
         .nth(1)
         .map_or(50_000, |a| a.parse().expect("MESSAGES is a number"));
+    let rounds: usize = std::env::args()
+        .nth(2)
+        .map_or(2, |a| a.parse().expect("ROUNDS is a number"));
     let url = AmqpUrl::from_env().unwrap();
     let prefix = format!("bench.{}", std::process::id());
     let topology = Topology::with_prefix(&prefix);
@@ -202,99 +279,42 @@ async fn main() {
         .await
         .unwrap();
     let (bare_q, ours_q) = (topology.bank_out(&bare), topology.bank_out(&ours));
-    println!("{n} persistent {BODY_BYTES}-byte messages per measurement, quorum queues, {url}");
-
-    // (c) bare publish with confirms → fills the bare queue.
-    let c = bare_publish(&raw, &bare_q, n).await;
-
-    // (d) our relay → fills our queue.
-    let rows = (0..n)
-        .map(|i| OutboxRow {
-            id: i as i64,
-            exchange: String::new(),
-            routing_key: ours_q.clone(),
-            message_id: format!("bench-{i}"),
-            headers: BTreeMap::new(),
-            payload: body(i),
-            ordering_key: format!("pay-{i}"),
-        })
-        .collect();
-    let outbox = Arc::new(MemoryOutbox {
-        rows,
-        published: Mutex::new(vec![false; n]),
-        cursor: AtomicUsize::new(0),
-        marked: AtomicU64::new(0),
-    });
-    let relay = Relay::new(url.clone(), Arc::clone(&outbox), RelayConfig::default());
-    let stop = CancellationToken::new();
-    let start = Instant::now();
-    let relay_task = {
-        let stop = stop.clone();
-        tokio::spawn(async move { relay.run(&stop).await })
-    };
-    wait_until(|| outbox.marked.load(Ordering::Relaxed) >= n as u64).await;
-    let d = start.elapsed();
-    stop.cancel();
-    relay_task.await.unwrap().unwrap();
-
-    // Both queues must hold n ready messages before the consume runs.
-    loop {
-        let depths = broker::queue_depths(&conn, &[bare_q.clone(), ours_q.clone()])
-            .await
-            .unwrap();
-        if depths.iter().all(|q| q.messages == Some(n as u32)) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    let both = [bare_q.clone(), ours_q.clone()];
+    println!(
+        "{n} persistent {BODY_BYTES}-byte messages per measurement, quorum queues, {rounds} rounds \
+         (order alternates), {url}"
+    );
+    println!(
+        "round  (a) bare consume  (b) Consumer      b/a  batch  (c) bare publish  (d) Relay     d/c"
+    );
+    for round in 0..rounds {
+        // Fill both queues: (c) the bare queue, (d) ours; alternate which goes first.
+        let (c, d) = if round % 2 == 0 {
+            let c = bare_publish(&raw, &bare_q, n).await;
+            (c, relay_publish(&url, &ours_q, n).await)
+        } else {
+            let d = relay_publish(&url, &ours_q, n).await;
+            (bare_publish(&raw, &bare_q, n).await, d)
+        };
+        wait_for_depth(&conn, &both, n).await;
+        let (a, (b, batch)) = if round % 2 == 0 {
+            let a = bare_consume(&raw, &bare_q, n).await;
+            (a, our_consume(&url, &topology, &ours_q, n).await)
+        } else {
+            let b = our_consume(&url, &topology, &ours_q, n).await;
+            (bare_consume(&raw, &bare_q, n).await, b)
+        };
+        wait_for_depth(&conn, &both, 0).await;
+        println!(
+            "{round:>5}  {:>10.0} msg/s  {:>9.0} msg/s  {:>5.0}%  {batch:>5.0}  {:>10.0} msg/s  {:>7.0} msg/s  {:>4.0}%",
+            rate(n, a),
+            rate(n, b),
+            100.0 * a.as_secs_f64() / b.as_secs_f64(),
+            rate(n, c),
+            rate(n, d),
+            100.0 * c.as_secs_f64() / d.as_secs_f64(),
+        );
     }
-
-    // (a) bare consume + multiple-ack.
-    let a = bare_consume(&raw, &bare_q, n).await;
-
-    // (b) our consumer with a no-op handler.
-    let handler = Arc::new(NoOp {
-        seen: AtomicUsize::new(0),
-    });
-    let consumer = Consumer::new(
-        url.clone(),
-        topology.clone(),
-        Arc::clone(&handler),
-        ConsumerConfig::default(),
-    );
-    let metrics = consumer.metrics();
-    let stop = CancellationToken::new();
-    let start = Instant::now();
-    let consumer_task = {
-        let stop = stop.clone();
-        let queues = vec![ours_q.clone()];
-        tokio::spawn(async move { consumer.run(&queues, &stop).await })
-    };
-    wait_until(|| metrics.snapshot().deliveries >= n as u64).await;
-    let b = start.elapsed();
-    stop.cancel();
-    consumer_task.await.unwrap().unwrap();
-    let snapshot = metrics.snapshot();
-
-    println!(
-        "(a) bare consume + multi-ack (ceiling)  {:>9.0} msg/s",
-        rate(n, a)
-    );
-    println!(
-        "(b) broker::Consumer, no-op handler    {:>9.0} msg/s  = {:.0}% of (a)  ({} batches, mean {:.0})",
-        rate(n, b),
-        100.0 * a.as_secs_f64() / b.as_secs_f64(),
-        snapshot.batches,
-        snapshot.deliveries as f64 / snapshot.batches.max(1) as f64,
-    );
-    println!(
-        "(c) bare publish + confirms (ceiling)  {:>9.0} msg/s",
-        rate(n, c)
-    );
-    println!(
-        "(d) broker::Relay, in-memory outbox    {:>9.0} msg/s  = {:.0}% of (c)",
-        rate(n, d),
-        100.0 * c.as_secs_f64() / d.as_secs_f64()
-    );
 
     topology.delete(&conn, &banks).await.unwrap();
     conn.close().await;
