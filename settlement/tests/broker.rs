@@ -457,3 +457,68 @@ async fn connect_errors_name_the_url_without_its_password() {
     let err = broker::connect(&url, "test").await.unwrap_err().to_string();
     assert!(!err.contains("wrong-password"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_while_the_handler_keeps_failing_acks_nothing() {
+    let env = Env::start().await;
+    env.publish_n(&env.bank_in(), 20).await;
+    env.wait_depth(&env.bank_in(), 20).await;
+    let failing = Arc::new(Recorder {
+        fail_first: u64::MAX,
+        ..Recorder::default()
+    });
+    let (stop, task, metrics) =
+        spawn_consumer(&env, Arc::clone(&failing), quick(), vec![env.bank_in()]);
+    eventually(WAIT, || async { failing.calls.load(Ordering::SeqCst) >= 2 }).await;
+    stop.cancel();
+    tokio::time::timeout(WAIT, task)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(metrics.snapshot().deliveries, 0);
+    env.wait_depth(&env.bank_in(), 20).await; // the abandoned batch is back
+    env.cleanup(&[]).await;
+}
+
+/// A handler with a bug: one disposition short.
+struct ShortHandler;
+
+impl settlement::flow::Handler for ShortHandler {
+    fn handle(
+        &self,
+        batch: &[settlement::flow::Incoming],
+    ) -> impl std::future::Future<Output = Result<Vec<Disposition>, settlement::flow::Transient>> + Send
+    {
+        let out = vec![Disposition::Applied; batch.len().saturating_sub(1)];
+        async move { Ok(out) }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handler_that_breaks_its_contract_stops_the_run_and_acks_nothing() {
+    let env = Env::start().await;
+    env.publish_n(&env.bank_in(), 5).await;
+    env.wait_depth(&env.bank_in(), 5).await;
+    let consumer = Consumer::new(
+        env.url.clone(),
+        env.topology.clone(),
+        Arc::new(ShortHandler),
+        quick(),
+    );
+    let stop = CancellationToken::new();
+    let queues = env
+        .topology
+        .consumed_queues(std::slice::from_ref(&env.bank));
+    let err = tokio::time::timeout(WAIT, consumer.run(&queues, &stop))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        matches!(err, broker::BrokerError::DispositionCount { got, expected, .. } if got + 1 == expected),
+        "{err}"
+    );
+    assert_eq!(consumer.metrics().snapshot().deliveries, 0);
+    env.wait_depth(&env.bank_in(), 5).await;
+    env.cleanup(&[]).await;
+}
