@@ -522,3 +522,69 @@ async fn a_handler_that_breaks_its_contract_stops_the_run_and_acks_nothing() {
     env.wait_depth(&env.bank_in(), 5).await;
     env.cleanup(&[]).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_watchdog_recreates_a_consumer_that_is_silent_while_its_queue_has_messages() {
+    use futures_lite::StreamExt;
+    use lapin::options::{
+        BasicConsumeOptions, BasicQosOptions, QueueDeclareOptions, QueueDeleteOptions,
+    };
+    use lapin::types::{AMQPValue, FieldTable};
+
+    let env = Env::start().await;
+    // A single-active-consumer queue makes a registered consumer receive nothing while another
+    // one is active: exactly what a silently stuck consumer looks like from our side.
+    let queue = format!("{}.sac", env.prefix);
+    let mut args = FieldTable::default();
+    args.insert(
+        "x-queue-type".into(),
+        AMQPValue::LongString("quorum".into()),
+    );
+    args.insert("x-single-active-consumer".into(), AMQPValue::Boolean(true));
+    let channel = env.raw().create_channel().await.unwrap();
+    let durable = QueueDeclareOptions {
+        durable: true,
+        ..QueueDeclareOptions::default()
+    };
+    channel
+        .queue_declare(queue.as_str().into(), durable, args)
+        .await
+        .unwrap();
+    channel
+        .basic_qos(1, BasicQosOptions::default())
+        .await
+        .unwrap();
+    let mut blocker = channel
+        .basic_consume(
+            queue.as_str().into(),
+            "blocker".into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    env.publish_n(&queue, 20).await;
+    let _held = blocker.next().await.unwrap().unwrap(); // never acked: the blocker is stuck
+
+    let handler = Arc::new(Recorder::default());
+    let config = ConsumerConfig {
+        watchdog_idle: Duration::from_millis(300),
+        ..quick()
+    };
+    let (stop, task, metrics) =
+        spawn_consumer(&env, Arc::clone(&handler), config, vec![queue.clone()]);
+    eventually(WAIT, || async { metrics.snapshot().watchdog_restarts >= 1 }).await;
+    assert_eq!(metrics.snapshot().deliveries, 0);
+    // The stuck consumer goes away; ours becomes the active one and drains the queue.
+    channel.close(200, "blocker gone".into()).await.unwrap();
+    eventually(WAIT, || async { handler.distinct() == 20 }).await;
+    stop.cancel();
+    task.await.unwrap().unwrap();
+
+    let cleanup = env.raw().create_channel().await.unwrap();
+    cleanup
+        .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
+        .await
+        .unwrap();
+    env.cleanup(&[]).await;
+}

@@ -347,3 +347,10 @@ pub fn close_connections_named(name: &str) -> usize {
     }
     closed
 }
+
+impl Env {
+    /// A raw connection for tests that need lapin directly.
+    pub fn raw(&self) -> &lapin::Connection {
+        &self.raw
+    }
+}
