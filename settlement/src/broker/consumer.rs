@@ -366,15 +366,15 @@ async fn process<H: Handler>(
         });
     }
 
-    let mut counts = [0usize; 3];
+    let (mut applied, mut duplicates, mut dead_letters) = (0usize, 0usize, 0usize);
     for (index, ((delivery, disposition), item)) in
         deliveries.iter().zip(&dispositions).zip(&batch).enumerate()
     {
         match disposition {
-            Disposition::Applied => counts[0] += 1,
-            Disposition::Duplicate => counts[1] += 1,
+            Disposition::Applied => applied += 1,
+            Disposition::Duplicate => duplicates += 1,
             Disposition::DeadLetter { reason, detail } => {
-                counts[2] += 1;
+                dead_letters += 1;
                 let mut headers = delivery.properties.headers().clone().unwrap_or_default();
                 let text = |s: &str| AMQPValue::LongString(s.into());
                 headers.insert("x-clearway-reason".into(), text(reason.as_str()));
@@ -396,7 +396,7 @@ async fn process<H: Handler>(
             }
         }
     }
-    if counts[2] > 0 {
+    if dead_letters > 0 {
         let drained = dead.drain().await;
         if drained.is_err() {
             dead.abandon();
@@ -423,7 +423,7 @@ async fn process<H: Handler>(
         .map_err(BrokerError::amqp("basic.ack on", queue))?;
     if !acked {
         // The channel is gone: the batch comes back as redeliveries, which the inbox absorbs.
-        return Err(BrokerError::ConsumerCancelled {
+        return Err(BrokerError::AckLost {
             queue: queue.to_owned(),
         });
     }
@@ -434,9 +434,9 @@ async fn process<H: Handler>(
         &metrics.redelivered,
         deliveries.iter().filter(|d| d.redelivered).count(),
     );
-    bump(&metrics.applied, counts[0]);
-    bump(&metrics.duplicates, counts[1]);
-    bump(&metrics.dead_letters, counts[2]);
+    bump(&metrics.applied, applied);
+    bump(&metrics.duplicates, duplicates);
+    bump(&metrics.dead_letters, dead_letters);
     Ok(BatchEnd::Acked)
 }
 

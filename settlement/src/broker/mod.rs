@@ -64,6 +64,10 @@ pub enum BrokerError {
     /// The broker cancelled our consumer (queue deleted, or a node went down).
     #[error("{queue}: the broker cancelled the consumer")]
     ConsumerCancelled { queue: String },
+    /// The channel closed between the commit and the ack: the batch will be redelivered and the
+    /// handler's inbox will absorb it.
+    #[error("{queue}: the channel closed before the batch was acked")]
+    AckLost { queue: String },
     /// The handler broke its contract: one disposition per delivery, in order. A bug, not input.
     #[error("{queue}: the handler returned {got} dispositions for a batch of {expected}")]
     DispositionCount {
