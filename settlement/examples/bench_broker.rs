@@ -40,8 +40,25 @@ fn body(i: usize) -> Vec<u8> {
     body
 }
 
+/// A plain lapin connection for the bare loops (not timed).
+async fn raw_connection() -> lapin::Connection {
+    let url =
+        std::env::var("CLEARWAY_AMQP_URL").unwrap_or_else(|_| broker::DEFAULT_AMQP_URL.to_owned());
+    lapin::Connection::connect(&url, lapin::ConnectionProperties::default())
+        .await
+        .unwrap()
+}
+
+/// Runs a bare loop in a task of its own, as our consumer and relay run, so that both sides of
+/// each pair are scheduled alike (the `main` future runs outside the worker threads).
+async fn spawned<F: Future<Output = Duration> + Send + 'static>(f: F) -> Duration {
+    tokio::spawn(f).await.unwrap()
+}
+
 /// (c) publish `n` messages to `queue` with confirms, ≤ 1,000 in flight.
-async fn bare_publish(raw: &lapin::Connection, queue: &str, n: usize) -> Duration {
+async fn bare_publish(queue: String, n: usize) -> Duration {
+    let raw = raw_connection().await;
+    let queue = queue.as_str();
     let channel = raw.create_channel().await.unwrap();
     channel
         .confirm_select(ConfirmSelectOptions::default())
@@ -77,11 +94,14 @@ async fn bare_publish(raw: &lapin::Connection, queue: &str, n: usize) -> Duratio
     }
     let elapsed = start.elapsed();
     channel.close(200, "done".into()).await.unwrap();
+    let _ = raw.close(200, "done".into()).await;
     elapsed
 }
 
 /// (a) consume `n` messages from `queue`: prefetch 300, one multiple-ack per 200.
-async fn bare_consume(raw: &lapin::Connection, queue: &str, n: usize) -> Duration {
+async fn bare_consume(queue: String, n: usize) -> Duration {
+    let raw = raw_connection().await;
+    let queue = queue.as_str();
     let channel = raw.create_channel().await.unwrap();
     channel
         .basic_qos(300, BasicQosOptions::default())
@@ -114,6 +134,7 @@ async fn bare_consume(raw: &lapin::Connection, queue: &str, n: usize) -> Duratio
     }
     let elapsed = start.elapsed();
     channel.close(200, "done".into()).await.unwrap();
+    let _ = raw.close(200, "done".into()).await;
     elapsed
 }
 
@@ -273,11 +294,6 @@ async fn main() {
     let banks = [bare.clone(), ours.clone()];
     let conn = broker::connect(&url, "bench setup").await.unwrap();
     topology.declare(&conn, &banks).await.unwrap();
-    let raw_url =
-        std::env::var("CLEARWAY_AMQP_URL").unwrap_or_else(|_| broker::DEFAULT_AMQP_URL.to_owned());
-    let raw = lapin::Connection::connect(&raw_url, lapin::ConnectionProperties::default())
-        .await
-        .unwrap();
     let (bare_q, ours_q) = (topology.bank_out(&bare), topology.bank_out(&ours));
     let both = [bare_q.clone(), ours_q.clone()];
     println!(
@@ -290,19 +306,19 @@ async fn main() {
     for round in 0..rounds {
         // Fill both queues: (c) the bare queue, (d) ours; alternate which goes first.
         let (c, d) = if round % 2 == 0 {
-            let c = bare_publish(&raw, &bare_q, n).await;
+            let c = spawned(bare_publish(bare_q.clone(), n)).await;
             (c, relay_publish(&url, &ours_q, n).await)
         } else {
             let d = relay_publish(&url, &ours_q, n).await;
-            (bare_publish(&raw, &bare_q, n).await, d)
+            (spawned(bare_publish(bare_q.clone(), n)).await, d)
         };
         wait_for_depth(&conn, &both, n).await;
         let (a, (b, batch)) = if round % 2 == 0 {
-            let a = bare_consume(&raw, &bare_q, n).await;
+            let a = spawned(bare_consume(bare_q.clone(), n)).await;
             (a, our_consume(&url, &topology, &ours_q, n).await)
         } else {
             let b = our_consume(&url, &topology, &ours_q, n).await;
-            (bare_consume(&raw, &bare_q, n).await, b)
+            (spawned(bare_consume(bare_q.clone(), n)).await, b)
         };
         wait_for_depth(&conn, &both, 0).await;
         println!(
@@ -318,5 +334,4 @@ async fn main() {
 
     topology.delete(&conn, &banks).await.unwrap();
     conn.close().await;
-    let _ = raw.close(200, "done".into()).await;
 }
