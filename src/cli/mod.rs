@@ -10,6 +10,7 @@ pub(crate) mod emv;
 mod generate_events;
 pub(crate) mod iso20022;
 pub(crate) mod iso8583;
+mod publish;
 
 /// Clearway: translates wallet events into ISO 20022 and ISO 8583 messages, drives clearing with
 /// banks and reconciles the ledger against their statements.
@@ -32,6 +33,8 @@ enum Command {
     Adapt(adapt::Args),
     /// Seeded test data: wallet event streams with duplicates and conflicts.
     Generate(generate_events::Args),
+    /// Wallet events (JSON lines) to the events exchange, with publisher confirms.
+    Publish(publish::Args),
 }
 
 /// What a command that ran to its end found.
@@ -51,6 +54,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Iso20022(args) => iso20022::run(args),
         Command::Adapt(args) => adapt::run(args),
         Command::Generate(args) => generate_events::run(args),
+        Command::Publish(args) => publish::run(args),
     }
 }
 
