@@ -1,3 +1,4 @@
 //! The store, inbox/outbox, clearing lifecycle, RabbitMQ consumers and relay, batches and
-//! reconciliation. Not yet built: see the settlement issue. This is the only crate that will
-//! depend on tokio, sqlx and lapin.
+//! reconciliation. This is the only crate that depends on tokio, sqlx and lapin.
+
+pub mod flow;
