@@ -2,3 +2,6 @@
 //! reconciliation. This is the only crate that depends on tokio, sqlx and lapin.
 
 pub mod flow;
+pub mod ingest;
+pub mod lifecycle;
+pub mod store;
