@@ -33,15 +33,15 @@
 //!
 //! How deliveries become inputs: `transfer.requested`, `payout.batch_requested` (one item per
 //! payout), `transfer.return_requested`, `card.authorization_requested`, `card.refund`,
-//! `card.batch_closed` and a `card.capture` with no item yet (single message) are `request`;
-//! a `card.capture` of an authorized payment is `capture`; `card.authorization_reversed` is
+//! `card.batch_closed` and a `card.capture` with no item yet (single message) are `request`; a
+//! `card.capture` of an authorized payment is `capture`; `card.authorization_reversed` is
 //! `reversal_requested`; `transfer.cancel_requested` is `cancel_requested`. ISO 20022 status
-//! reports map by status (ACTC → received, PDNG → pending, ACCP/ACSP/ACWC → accepted, ACSC or a
-//! camt.054 booking → settled, RJCT → rejected, pacs.004 → returned, camt.029 CNCL → cancelled,
-//! RJCR → cancellation_rejected). ISO 8583 answers map by the request they answer: an approved
-//! 0110 → accepted, an approved 0210/0230/0510 → settled, an approved 0410 → reversed, any
-//! declined answer → rejected except a declined 0410 → cancellation_rejected (the undo was
-//! refused, the authorization stands).
+//! reports (once `adapters::inbound` reads them) map by status (ACTC → received, PDNG → pending,
+//! ACCP/ACSP/ACWC → accepted, ACSC or a camt.054 booking → settled, RJCT → rejected, pacs.004 →
+//! returned, camt.029 CNCL → cancelled, RJCR → cancellation_rejected). ISO 8583 answers map by the
+//! request they answer: an approved 0110 → accepted, an approved 0210/0230/0510 → settled, an
+//! approved 0410 → reversed, any declined answer → rejected except a declined 0410 →
+//! cancellation_rejected (the undo was refused, the authorization stands).
 
 use std::fmt;
 

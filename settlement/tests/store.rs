@@ -103,6 +103,15 @@ async fn duplicate_event_is_absorbed(db: &TestDb) {
         ("submitted", "12.34", "EUR")
     );
     assert_eq!(items[0].message_ids, ["0100-903777-632909903777-45678901"]);
+    // what `clearway items` prints for it (the last column is the time of the change)
+    let line = items[0].csv_line();
+    assert!(
+        line.starts_with(
+            "evt-auth-0001,pay-0001,card-acquirer,submitted,12.34,EUR,\
+             0100-903777-632909903777-45678901,20"
+        ),
+        "{line}"
+    );
 }
 
 async fn conflicting_reuse_is_dead_lettered(db: &TestDb) {

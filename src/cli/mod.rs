@@ -9,6 +9,7 @@ mod adapt;
 pub(crate) mod emv;
 pub(crate) mod iso20022;
 pub(crate) mod iso8583;
+mod items;
 
 /// Clearway: translates wallet events into ISO 20022 and ISO 8583 messages, drives clearing with
 /// banks and reconciles the ledger against their statements.
@@ -29,6 +30,8 @@ enum Command {
     Iso20022(iso20022::Args),
     /// Wallet events to bank messages per profile, bank answers to status events.
     Adapt(adapt::Args),
+    /// Clearing items in the settlement store ($DATABASE_URL, default ./clearway.db).
+    Items(items::Args),
 }
 
 /// What a command that ran to its end found.
@@ -47,6 +50,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Emv(args) => emv::run(args),
         Command::Iso20022(args) => iso20022::run(args),
         Command::Adapt(args) => adapt::run(args),
+        Command::Items(args) => items::run(args),
     }
 }
 

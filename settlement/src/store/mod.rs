@@ -20,7 +20,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, ConnectOptions, Executor};
 
-pub use summary::{ItemFilter, ItemRow, Summary, amount_text};
+pub use summary::{ITEMS_CSV_HEADER, ItemFilter, ItemRow, Summary, amount_text};
 pub use tx::{DeadRow, InboxRow, ItemRecord, NewOutbox, RefRow, TransitionRow, Tx, Writes};
 
 use crate::flow::Transient;

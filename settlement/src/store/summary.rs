@@ -55,6 +55,40 @@ pub struct ItemRow {
     pub updated_at: String,
 }
 
+/// The columns of `clearway items --format csv`.
+pub const ITEMS_CSV_HEADER: &str =
+    "event_id,payment_id,bank,state,amount,currency,message_ids,updated_at";
+
+impl ItemRow {
+    /// One CSV line (no line end) in the order of [`ITEMS_CSV_HEADER`]; message ids are joined
+    /// with `;`, and a field holding a comma, quote or line break is quoted.
+    pub fn csv_line(&self) -> String {
+        let ids = self.message_ids.join(";");
+        [
+            self.event_id.as_str(),
+            &self.payment_id,
+            &self.bank,
+            &self.state,
+            &self.amount,
+            &self.currency,
+            &ids,
+            &self.updated_at,
+        ]
+        .iter()
+        .map(|f| csv_field(f))
+        .collect::<Vec<_>>()
+        .join(",")
+    }
+}
+
+fn csv_field(field: &str) -> String {
+    if field.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", field.replace('"', "\"\""))
+    } else {
+        field.to_owned()
+    }
+}
+
 impl Summary {
     /// Counts everything in one pass per table.
     pub async fn load(store: &Store) -> Result<Summary, Error> {
@@ -185,5 +219,24 @@ mod tests {
         assert_eq!(amount_text(500, "JPY"), "500");
         assert_eq!(amount_text(1250, "BHD"), "1.250");
         assert_eq!(amount_text(-5, "EUR"), "-0.05");
+    }
+
+    #[test]
+    fn csv_quotes_only_what_needs_it() {
+        let row = ItemRow {
+            event_id: "e1".into(),
+            payment_id: "p,1".into(),
+            item_id: "p,1".into(),
+            bank: "b".into(),
+            state: "settled".into(),
+            amount: "12.34".into(),
+            currency: "EUR".into(),
+            message_ids: vec!["m1".into(), "m\"2".into()],
+            updated_at: "t".into(),
+        };
+        assert_eq!(
+            row.csv_line(),
+            "e1,\"p,1\",b,settled,12.34,EUR,\"m1;m\"\"2\",t"
+        );
     }
 }
