@@ -122,7 +122,15 @@ impl Ingest {
                         "key {key} was seen with payload sha256 {hash}; this one is {}",
                         d.hash
                     );
-                    verdicts[i] = Some(dead(&mut w, d, &batch[i], DeadReason::Conflict, detail));
+                    // the inbox keeps the row of the first payload
+                    verdicts[i] = Some(dead(
+                        &mut w,
+                        d,
+                        &batch[i],
+                        DeadReason::Conflict,
+                        detail,
+                        false,
+                    ));
                 }
                 None => {
                     batch_hashes.insert(key, &d.hash);
@@ -574,7 +582,9 @@ impl Work<'_> {
                 }
                 Disposition::Applied
             }
-            Err((reason, detail)) => dead(self.w, d, incoming, reason, detail),
+            // The key is fresh: record it, so a redelivery is a duplicate and a concurrent
+            // instance that decided the same delivery makes this batch retry (inbox race).
+            Err((reason, detail)) => dead(self.w, d, incoming, reason, detail, true),
         }
     }
 
@@ -821,18 +831,19 @@ impl Work<'_> {
     }
 }
 
-/// Records a dead letter (and its inbox row when it has a key) and returns the disposition.
+/// Records a dead letter (and, with `record_key`, its inbox row when it has a key) and returns
+/// the disposition.
 fn dead(
     w: &mut Writes,
     d: &Decoded,
     incoming: &Incoming,
     reason: DeadReason,
     detail: String,
+    record_key: bool,
 ) -> Disposition {
     let key = d.key.clone();
-    // A conflict keeps the inbox row of the original; anything else records its key.
     if let Some(key) = &key
-        && reason != DeadReason::Conflict
+        && record_key
     {
         w.inbox.push(InboxRow {
             key: key.clone(),

@@ -6,7 +6,9 @@
 
 mod common;
 
-use common::{Backend, TestDb, card_answer, event, event_as, event_text, fixture_event};
+use common::{
+    Backend, TestDb, approved_0110_for, card_answer, event, event_as, event_text, fixture_event,
+};
 use settlement::flow::{DeadReason, Disposition, Handler, Incoming, Outbox};
 use settlement::store::{ItemFilter, Summary};
 
@@ -51,6 +53,7 @@ on_both!(
     outbox_leaves_in_order_per_payment,
     refusals_and_pending_mappings,
     concurrent_handlers_never_double,
+    concurrent_answers_apply_once,
     card_data_stays_tokenised,
 );
 
@@ -422,6 +425,7 @@ async fn concurrent_handlers_never_double(db: &TestDb) {
         let events = events.clone();
         tokio::spawn(async move {
             let mut outcomes = Vec::new();
+            let mut retries = 0;
             for chunk in events[range].chunks(20) {
                 loop {
                     match handler.handle(chunk).await {
@@ -429,14 +433,20 @@ async fn concurrent_handlers_never_double(db: &TestDb) {
                             outcomes.extend(d);
                             break;
                         }
-                        Err(_transient) => tokio::task::yield_now().await,
+                        Err(transient) => {
+                            retries += 1;
+                            assert!(retries < 1000, "{transient}");
+                            eprintln!("retry: {transient}");
+                            tokio::task::yield_now().await;
+                        }
                     }
                 }
             }
             outcomes
         })
     };
-    let (a, b) = tokio::join!(run(one.clone(), 0..80), run(two.clone(), 40..120));
+    // Half a batch apart, so most batches of one handler meet keys the other holds uncommitted.
+    let (a, b) = tokio::join!(run(one.clone(), 0..120), run(two.clone(), 10..120));
     let (a, b) = (a.unwrap(), b.unwrap());
     let applied = a
         .iter()
@@ -448,7 +458,7 @@ async fn concurrent_handlers_never_double(db: &TestDb) {
         .chain(&b)
         .filter(|d| **d == Disposition::Duplicate)
         .count();
-    assert_eq!((applied, duplicates), (120, 40), "{a:?} {b:?}");
+    assert_eq!((applied, duplicates), (120, 110), "{a:?} {b:?}");
     assert_eq!(db.count("SELECT COUNT(*) FROM items").await, 120);
     assert_eq!(db.count("SELECT COUNT(DISTINCT id) FROM items").await, 120);
     assert_eq!(db.count("SELECT COUNT(*) FROM outbox").await, 120);
@@ -461,6 +471,64 @@ async fn concurrent_handlers_never_double(db: &TestDb) {
         120 * 1234
     );
     assert_eq!(db.count("SELECT COUNT(*) FROM dead_letters").await, 0);
+}
+
+/// Three handlers take overlapping ranges of the same answers: each item moves once.
+async fn concurrent_answers_apply_once(db: &TestDb) {
+    let first = db.ingest().await;
+    let auths: Vec<Incoming> = (0..60)
+        .map(|i| event(event_as(AUTH, &format!("evt-q-{i}"), &format!("pay-q-{i}"))))
+        .collect();
+    for chunk in auths.chunks(30) {
+        let out = first.handle(chunk).await.unwrap();
+        assert!(out.iter().all(|d| *d == Disposition::Applied), "{out:?}");
+    }
+    let answers: std::sync::Arc<Vec<Incoming>> = std::sync::Arc::new(
+        (0..60)
+            .map(|i| approved_0110_for(&format!("evt-q-{i}"), "2026-11-25T10:15:30+01:00"))
+            .collect(),
+    );
+    let mut tasks = Vec::new();
+    for start in [0, 5, 10] {
+        let handler = db.ingest().await;
+        let answers = answers.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut out = Vec::new();
+            for chunk in answers[start..].chunks(10) {
+                let mut retries = 0;
+                loop {
+                    match handler.handle(chunk).await {
+                        Ok(d) => break out.extend(d),
+                        Err(e) => {
+                            retries += 1;
+                            assert!(retries < 1000, "{e}");
+                            tokio::task::yield_now().await;
+                        }
+                    }
+                }
+            }
+            out
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let applied = all.iter().filter(|d| **d == Disposition::Applied).count();
+    assert_eq!(applied, 60, "{all:?}");
+    assert_eq!(all.len() - applied, 55 + 50, "{all:?}"); // the rest are duplicates
+    assert_eq!(
+        db.count("SELECT COUNT(*) FROM items WHERE state = 'accepted'")
+            .await,
+        60
+    );
+    assert_eq!(db.count("SELECT COUNT(*) FROM transitions").await, 180);
+    assert_eq!(
+        db.count("SELECT COUNT(*) FROM transitions WHERE applied = 0")
+            .await,
+        0
+    );
+    assert_eq!(db.count("SELECT COUNT(*) FROM inbox").await, 120);
 }
 
 async fn card_data_stays_tokenised(db: &TestDb) {

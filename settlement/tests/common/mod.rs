@@ -207,3 +207,23 @@ async fn drop_stale(admin: &AnyPool) {
         .await;
     }
 }
+
+/// The fixture `0110_approved.hex` re-addressed to the authorization of `event_id` (the STAN
+/// and RRN the acquirer mapping derives from it), on the card acquirer's inbound queue.
+pub fn approved_0110_for(event_id: &str, occurred_at: &str) -> Incoming {
+    use std::borrow::Cow;
+    let fixture = card_answer("0110_approved.hex");
+    let dialect = emv::iso8583::Dialect::shipped("iso87binary").unwrap();
+    let mut message = emv::iso8583::unpack(&dialect, &fixture.body)
+        .unwrap()
+        .into_owned();
+    let at = chrono::DateTime::parse_from_rfc3339(occurred_at).unwrap();
+    let stan = adapters::outbound::card::stan(event_id);
+    let rrn = adapters::outbound::card::rrn(&at, &stan);
+    message.set(11, emv::iso8583::Value::Text(Cow::Owned(stan)));
+    message.set(37, emv::iso8583::Value::Text(Cow::Owned(rrn)));
+    Incoming {
+        body: emv::iso8583::pack(&dialect, &message).unwrap(),
+        ..fixture
+    }
+}
