@@ -61,8 +61,9 @@ impl Store {
         }
         if !out.is_empty() {
             let sql = format!(
-                "UPDATE outbox SET claimed_until = $1 WHERE id IN ({})",
-                placeholders_from(2, out.len())
+                "UPDATE outbox SET claimed_until = {} WHERE id IN ({})",
+                super::params(self.backend, 1, 1),
+                super::params(self.backend, 2, out.len())
             );
             let mut values = vec![Val::Text(now_plus(super::OUTBOX_LEASE))];
             values.extend(out.iter().map(|r| Val::Int(r.id)));
@@ -78,8 +79,9 @@ impl Store {
     pub async fn mark_outbox_published(&self, ids: &[i64]) -> Result<(), Error> {
         for chunk in ids.chunks(super::BINDS_PER_STATEMENT_MAX) {
             let sql = format!(
-                "UPDATE outbox SET published_at = $1, claimed_until = NULL WHERE id IN ({})",
-                placeholders_from(2, chunk.len())
+                "UPDATE outbox SET published_at = {}, claimed_until = NULL WHERE id IN ({})",
+                super::params(self.backend, 1, 1),
+                super::params(self.backend, 2, chunk.len())
             );
             let mut values = vec![Val::Text(now())];
             values.extend(chunk.iter().map(|id| Val::Int(*id)));
@@ -101,12 +103,4 @@ impl Outbox for Store {
             .await
             .map_err(Transient::from)
     }
-}
-
-/// `$first,…` for `n` values.
-fn placeholders_from(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(",")
 }

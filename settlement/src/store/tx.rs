@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use sqlx::{Any, Row, Transaction};
 
-use super::{Backend, Error, Val, in_list, insert_rows, now};
+use super::{Backend, Error, Val, insert_rows, now, params};
 use crate::lifecycle::State;
 
 /// A write transaction.
@@ -178,7 +178,7 @@ impl Tx {
         for chunk in keys.chunks(super::BINDS_PER_STATEMENT_MAX) {
             let sql = format!(
                 "SELECT key, payload_sha256 FROM inbox WHERE key IN ({})",
-                in_list(chunk.len())
+                params(self.backend, 1, chunk.len())
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for k in chunk {
@@ -200,7 +200,7 @@ impl Tx {
         for chunk in references.chunks(super::BINDS_PER_STATEMENT_MAX) {
             let sql = format!(
                 "SELECT ref, item_id, message_type FROM refs WHERE ref IN ({})",
-                in_list(chunk.len())
+                params(self.backend, 1, chunk.len())
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for k in chunk {
@@ -226,7 +226,7 @@ impl Tx {
                 "SELECT id, payment_id, event_id, bank, kind, state, seq, amount_minor, currency, \
                  message_ids, msg_id, end_to_end_id, uetr, stan, rrn, card_token \
                  FROM items WHERE id IN ({}) ORDER BY id{lock}",
-                in_list(chunk.len())
+                params(self.backend, 1, chunk.len())
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for k in chunk {
@@ -249,7 +249,7 @@ impl Tx {
         for chunk in message_ids.chunks(super::BINDS_PER_STATEMENT_MAX) {
             let sql = format!(
                 "SELECT message_id FROM outbox WHERE message_id IN ({})",
-                in_list(chunk.len())
+                params(self.backend, 1, chunk.len())
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for k in chunk {
@@ -266,6 +266,7 @@ impl Tx {
     /// [`Error::Race`] when another transaction inserted one of our keys first.
     pub async fn write(&mut self, w: &Writes) -> Result<(), Error> {
         let now = self.now.clone();
+        let backend = self.backend;
         let conn: &mut sqlx::AnyConnection = &mut self.inner;
 
         let rows: Vec<Vec<Val>> = w
@@ -283,6 +284,7 @@ impl Tx {
             .collect();
         let inserted = insert_rows(
             conn,
+            backend,
             "INSERT INTO inbox (key, payload_sha256, outcome, queue, received_at)",
             5,
             &rows,
@@ -294,6 +296,7 @@ impl Tx {
         let rows: Vec<Vec<Val>> = w.new_items.iter().map(|i| item_values(i, &now)).collect();
         let inserted = insert_rows(
             conn,
+            backend,
             "INSERT INTO items (id, payment_id, event_id, bank, kind, state, seq, amount_minor, \
              currency, message_ids, msg_id, end_to_end_id, uetr, stan, rrn, card_token, \
              created_at, updated_at)",
@@ -306,21 +309,20 @@ impl Tx {
 
         // Changed items: one UPDATE … FROM (VALUES …) per chunk; VALUES columns are named
         // column1, column2, … on both SQLite and PostgreSQL.
-        for chunk in w.changed_items.chunks(super::BINDS_PER_STATEMENT_MAX / 4) {
+        for chunk in w.changed_items.chunks(super::BINDS_PER_STATEMENT_MAX / 5) {
             let sql = format!(
                 "UPDATE items SET state = v.column2, seq = v.column3, message_ids = v.column4, \
-                 updated_at = ${} FROM (VALUES {}) AS v WHERE items.id = v.column1",
-                chunk.len() * 4 + 1,
-                super::placeholders(chunk.len(), 4, 0)
+                 updated_at = v.column5 FROM (VALUES {}) AS v WHERE items.id = v.column1",
+                super::placeholders(backend, chunk.len(), 5, 0)
             );
-            let mut values = Vec::with_capacity(chunk.len() * 4 + 1);
+            let mut values = Vec::with_capacity(chunk.len() * 5);
             for i in chunk {
                 values.push(Val::Text(i.id.clone()));
                 values.push(Val::Text(i.state.as_str().to_owned()));
                 values.push(Val::Int(i.seq));
                 values.push(Val::Text(ids_json(&i.message_ids)));
+                values.push(Val::Text(now.clone()));
             }
-            values.push(Val::Text(now.clone()));
             let done = super::bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &values)
                 .execute(&mut *conn)
                 .await?;
@@ -346,6 +348,7 @@ impl Tx {
             .collect();
         insert_rows(
             conn,
+            backend,
             "INSERT INTO transitions (item_id, seq, from_state, to_state, input, cause_key, \
              applied, note, at)",
             9,
@@ -367,6 +370,7 @@ impl Tx {
             .collect();
         insert_rows(
             conn,
+            backend,
             "INSERT INTO refs (ref, item_id, message_type)",
             3,
             &rows,
@@ -390,6 +394,7 @@ impl Tx {
             .collect();
         insert_rows(
             conn,
+            backend,
             "INSERT INTO dead_letters (key, queue, reason, detail, payload_hex, at)",
             6,
             &rows,
@@ -410,6 +415,7 @@ impl Tx {
             .collect();
         insert_rows(
             conn,
+            backend,
             "INSERT INTO card_tokens (token, masked, created_at)",
             3,
             &rows,
@@ -446,6 +452,7 @@ impl Tx {
                 .collect();
             let inserted = insert_rows(
                 conn,
+                backend,
                 "INSERT INTO outbox (id, exchange, routing_key, message_id, headers, payload_hex, \
                  ordering_key, created_at)",
                 8,
