@@ -89,13 +89,15 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_unpublished ON outbox (ordering_key, id) WHERE published_at IS NULL;
 
--- Deliveries we could not apply; the broker publishes their bodies to clearway.dlx.
+-- Deliveries we could not apply; the broker publishes their bodies, unchanged, to clearway.dlx.
+-- The copy kept here is masked: the text (or, for a binary body, its hex) with every run of 13
+-- or more digits reduced to its first 6 and last 4, so no card number lands in the database.
 CREATE TABLE dead_letters (
     key TEXT NOT NULL,
     queue TEXT NOT NULL,
     reason TEXT NOT NULL,
     detail TEXT NOT NULL,
-    payload_hex TEXT NOT NULL,
+    payload_masked TEXT NOT NULL,
     at TEXT NOT NULL
 );
 CREATE INDEX dead_letters_reason ON dead_letters (reason);

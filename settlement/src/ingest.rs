@@ -714,7 +714,8 @@ impl Work<'_> {
         statuses: &[StatusEvent],
         key: &str,
     ) -> Result<bool, (DeadReason, String)> {
-        let mut all_applied = true;
+        // Resolve every status before applying any, so a dead letter leaves no half.
+        let mut resolved = Vec::with_capacity(statuses.len());
         for status in statuses {
             let Some(reference) = reference_of(status) else {
                 return Err((
@@ -728,7 +729,7 @@ impl Work<'_> {
                     format!("{}: no item for reference {reference}", status.status_id),
                 ));
             };
-            let Some(mut item) = self.items.get(&item_id).cloned() else {
+            if !self.items.contains_key(&item_id) {
                 return Err((
                     DeadReason::Unmapped,
                     format!(
@@ -736,8 +737,14 @@ impl Work<'_> {
                         status.status_id
                     ),
                 ));
+            }
+            resolved.push((status, item_id, answer_input(&request_type, status.status)));
+        }
+        let mut all_applied = true;
+        for (status, item_id, input) in resolved {
+            let Some(mut item) = self.items.get(&item_id).cloned() else {
+                continue; // checked above
             };
-            let input = answer_input(&request_type, status.status);
             let from = item.state;
             let s = step(Some(from), input);
             let note = if s.note.is_empty() {

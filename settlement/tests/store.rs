@@ -287,6 +287,11 @@ async fn invalid_transition_is_recorded_not_applied(db: &TestDb) {
     assert_eq!(summary.outbox_pending, 2);
     assert_eq!(summary.dead_letters_by_reason["unmapped"], 1);
     assert_eq!(summary.inbox, 5);
+    assert_eq!(
+        summary.to_string(),
+        "inbox: 5 deliveries recorded\nitems: settled 1\noutbox: 2 pending, 0 published\n\
+         dead letters: unmapped 1\n"
+    );
 }
 
 async fn duplicates_inside_one_batch(db: &TestDb) {
@@ -388,6 +393,11 @@ async fn refusals_and_pending_mappings(db: &TestDb) {
                 queue: "clearway.bank.sepa-bank.in".into(),
                 ..fixture_event(AUTH)
             },
+            // a queue we do not read
+            Incoming {
+                queue: "clearway.other".into(),
+                ..fixture_event(AUTH)
+            },
         ])
         .await
         .unwrap();
@@ -400,6 +410,7 @@ async fn refusals_and_pending_mappings(db: &TestDb) {
             Some(DeadReason::Unmapped),
             Some(DeadReason::Unmapped),
             Some(DeadReason::Unmapped),
+            Some(DeadReason::Decode),
         ],
         "{out:?}"
     );
@@ -409,7 +420,7 @@ async fn refusals_and_pending_mappings(db: &TestDb) {
     }
     assert_eq!(db.count("SELECT COUNT(*) FROM items").await, 0);
     assert_eq!(db.count("SELECT COUNT(*) FROM outbox").await, 0);
-    assert_eq!(db.count("SELECT COUNT(*) FROM dead_letters").await, 5);
+    assert_eq!(db.count("SELECT COUNT(*) FROM dead_letters").await, 6);
 }
 
 /// Two handlers on one database, overlapping batches, retried on transient failure as the
@@ -547,8 +558,20 @@ async fn card_data_stays_tokenised(db: &TestDb) {
     let tokens = db.texts("SELECT DISTINCT card_token FROM items").await;
     assert_eq!(tokens.len(), 1);
     assert_eq!(tokens[0].len(), 64);
+    // A dead-lettered card event (the same id with another amount) keeps a masked copy.
+    let mut v: serde_json::Value = serde_json::from_str(&event_text(AUTH)).unwrap();
+    v["data"]["amount"]["value"] = "1.00".into();
+    let out = ingest
+        .handle(&[event(serde_json::to_vec(&v).unwrap())])
+        .await
+        .unwrap();
+    assert_eq!(dead_reason(&out[0]), Some(DeadReason::Conflict));
+    let copies = db.texts("SELECT payload_masked FROM dead_letters").await;
+    assert_eq!(copies.len(), 1);
+    assert!(copies[0].contains("476173******0010"), "{}", copies[0]);
     // The PAN is in the outbox payloads (the wire), and nowhere else.
     for sql in [
+        "SELECT key || detail || payload_masked FROM dead_letters",
         "SELECT id || payment_id || event_id || kind || state || message_ids || COALESCE(card_token, '') FROM items",
         "SELECT token || masked FROM card_tokens",
         "SELECT item_id || input || note FROM transitions",

@@ -25,6 +25,32 @@ pub struct Summary {
     pub dead_letters_by_reason: BTreeMap<String, i64>,
 }
 
+/// The lines `clearway status` prints for the database, e.g. `items: settled 3, submitted 1`.
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let list = |map: &BTreeMap<String, i64>| {
+            let parts: Vec<String> = map
+                .iter()
+                .filter(|(_, n)| **n > 0)
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect();
+            if parts.is_empty() {
+                "none".to_owned()
+            } else {
+                parts.join(", ")
+            }
+        };
+        writeln!(f, "inbox: {} deliveries recorded", self.inbox)?;
+        writeln!(f, "items: {}", list(&self.items_by_state))?;
+        writeln!(
+            f,
+            "outbox: {} pending, {} published",
+            self.outbox_pending, self.outbox_published
+        )?;
+        writeln!(f, "dead letters: {}", list(&self.dead_letters_by_reason))
+    }
+}
+
 /// Which items `clearway items` lists.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ItemFilter {

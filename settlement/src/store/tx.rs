@@ -125,7 +125,7 @@ pub struct DeadRow {
     pub reason: String,
     /// A sentence, never card data.
     pub detail: String,
-    /// The body, unchanged.
+    /// The body as delivered; stored masked (see [`super::masked_copy`]).
     pub payload: Vec<u8>,
 }
 
@@ -387,7 +387,7 @@ impl Tx {
                     Val::Text(d.queue.clone()),
                     Val::Text(d.reason.clone()),
                     Val::Text(d.detail.clone()),
-                    Val::Text(super::to_hex(&d.payload)),
+                    Val::Text(super::masked_copy(&d.payload)),
                     Val::Text(now.clone()),
                 ]
             })
@@ -395,7 +395,7 @@ impl Tx {
         insert_rows(
             conn,
             backend,
-            "INSERT INTO dead_letters (key, queue, reason, detail, payload_hex, at)",
+            "INSERT INTO dead_letters (key, queue, reason, detail, payload_masked, at)",
             6,
             &rows,
             "",
