@@ -51,6 +51,7 @@ on_both!(
     invalid_transition_is_recorded_not_applied,
     duplicates_inside_one_batch,
     outbox_leaves_in_order_per_payment,
+    two_relays_never_claim_the_same_row,
     refusals_and_pending_mappings,
     concurrent_handlers_never_double,
     concurrent_answers_apply_once,
@@ -376,6 +377,32 @@ async fn outbox_leaves_in_order_per_payment(db: &TestDb) {
     assert_eq!((summary.outbox_pending, summary.outbox_published), (0, 4));
 }
 
+/// Two relays claim at the same moment: each row goes to exactly one of them.
+async fn two_relays_never_claim_the_same_row(db: &TestDb) {
+    let ingest = db.ingest().await;
+    let events: Vec<Incoming> = (0..50)
+        .map(|i| event(event_as(AUTH, &format!("evt-r-{i}"), &format!("pay-r-{i}"))))
+        .collect();
+    ingest.handle(&events).await.unwrap();
+    let (a, b) = (db.store.clone(), db.store.clone());
+    let (ra, rb) = tokio::join!(
+        tokio::spawn(async move { a.pending(30).await.unwrap() }),
+        tokio::spawn(async move { b.pending(30).await.unwrap() }),
+    );
+    let mut ids: Vec<i64> = ra
+        .unwrap()
+        .iter()
+        .chain(&rb.unwrap())
+        .map(|r| r.id)
+        .collect();
+    let claimed = ids.len();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), claimed, "a row was claimed twice");
+    assert_eq!(claimed, 50); // 30 + 20, in whichever order the two got there
+    assert!(db.store.pending(30).await.unwrap().is_empty());
+}
+
 async fn refusals_and_pending_mappings(db: &TestDb) {
     let ingest = db.ingest().await;
     let out = ingest
@@ -594,5 +621,72 @@ impl WithBank for Incoming {
         v["bank"] = bank.into();
         self.body = serde_json::to_vec(&v).unwrap();
         self
+    }
+}
+
+mod property {
+    use proptest::prelude::*;
+
+    use super::common::{Backend, TestDb, event_text};
+    use settlement::flow::{Disposition, Handler, Incoming};
+
+    fn queue() -> impl Strategy<Value = &'static str> {
+        prop_oneof![
+            Just("clearway.events"),
+            Just("clearway.bank.card-acquirer.in"),
+            Just("clearway.bank.sepa-bank.in"),
+            Just("clearway.bank.nobody.in"),
+            Just("elsewhere"),
+        ]
+    }
+
+    /// A fixture event with a few bytes overwritten, or arbitrary bytes.
+    fn body() -> impl Strategy<Value = Vec<u8>> {
+        let fixture = event_text("card.authorization_requested/typical.json").into_bytes();
+        let len = fixture.len();
+        prop_oneof![
+            proptest::collection::vec((0..len, any::<u8>()), 0..4).prop_map(move |edits| {
+                let mut body = fixture.clone();
+                for (at, byte) in edits {
+                    body[at] = byte;
+                }
+                body
+            }),
+            proptest::collection::vec(any::<u8>(), 0..300),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        /// Any batch of any bodies on any queue: one disposition each, no error, no panic,
+        /// and every delivery that is not applied or a duplicate is a recorded dead letter.
+        #[test]
+        fn any_delivery_gets_a_disposition(batch in proptest::collection::vec((queue(), body()), 1..6)) {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async {
+                let db = TestDb::new(Backend::Sqlite).await;
+                let ingest = db.ingest().await;
+                let deliveries: Vec<Incoming> = batch
+                    .iter()
+                    .map(|(queue, body)| Incoming {
+                        queue: (*queue).into(),
+                        routing_key: String::new(),
+                        message_id: None,
+                        headers: Default::default(),
+                        redelivered: false,
+                        body: body.clone(),
+                    })
+                    .collect();
+                let out = ingest.handle(&deliveries).await.unwrap();
+                assert_eq!(out.len(), deliveries.len());
+                let dead = out.iter().filter(|d| matches!(d, Disposition::DeadLetter { .. })).count();
+                assert_eq!(db.count("SELECT COUNT(*) FROM dead_letters").await, dead as i64);
+                // a replay changes nothing: all duplicates or (unkeyed) dead letters again
+                let again = ingest.handle(&deliveries).await.unwrap();
+                assert!(!again.contains(&Disposition::Applied), "{again:?}");
+                db.finish().await;
+            });
+        }
     }
 }
