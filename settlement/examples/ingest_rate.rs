@@ -95,6 +95,17 @@ async fn main() {
             "{backend:>8}: {n} events in batches of {batch}: {ms} ms, {} events/s",
             n as u128 * 1000 / ms
         );
+        // The same events again, as after a crash before the acks: all duplicates.
+        let started = Instant::now();
+        for chunk in events.chunks(batch) {
+            let out = ingest.handle(chunk).await.unwrap();
+            assert!(out.iter().all(|d| *d == Disposition::Duplicate));
+        }
+        let ms = started.elapsed().as_millis().max(1);
+        println!(
+            "{backend:>8}: {n} redelivered events (duplicates): {ms} ms, {} events/s",
+            n as u128 * 1000 / ms
+        );
         store.close().await;
         if let Some((pool, _)) = admin {
             sqlx::query("DROP DATABASE IF EXISTS cw_rate WITH (FORCE)")

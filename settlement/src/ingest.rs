@@ -92,7 +92,7 @@ impl Ingest {
 
     /// Handles one batch in one transaction (see the module documentation).
     pub async fn ingest(&self, batch: &[Incoming]) -> Result<Vec<Disposition>, store::Error> {
-        let decoded: Vec<Decoded> = batch.iter().map(|d| self.decode(d)).collect();
+        let mut decoded: Vec<Decoded> = batch.iter().map(|d| self.decode(d)).collect();
         let mut tx = self.store.begin().await?;
 
         let keys: Vec<String> = decoded
@@ -135,6 +135,13 @@ impl Ingest {
                 None => {
                     batch_hashes.insert(key, &d.hash);
                 }
+            }
+        }
+
+        // Map the fresh events only: a redelivery storm costs a parse and a hash per delivery.
+        for ((d, verdict), incoming) in decoded.iter_mut().zip(&verdicts).zip(batch) {
+            if verdict.is_none() && matches!(d.body, Body::Json) {
+                d.body = self.read_event(&incoming.body);
             }
         }
 
@@ -287,16 +294,19 @@ impl Ingest {
             .and_then(serde_json::Value::as_str)
             .filter(|id| EventId::parse(id).is_ok())
             .map_or_else(|| format!("undecodable/{hash}"), |id| format!("event/{id}"));
-        let event = match Event::from_json(text) {
-            Ok(event) => event,
-            Err(e) => {
-                return Decoded::dead(Some(key), hash, DeadReason::Decode, format!("event: {e}"));
-            }
-        };
         Decoded {
             key: Some(key),
             hash,
-            body: Body::Event(self.plan(&event).map(Box::new)),
+            body: Body::Json,
+        }
+    }
+
+    /// A fresh event's body (JSON, checked by `decode_event`) to its plan or a dead letter.
+    fn read_event(&self, body: &[u8]) -> Body {
+        let text = String::from_utf8_lossy(body);
+        match Event::from_json(&text) {
+            Ok(event) => Body::Event(self.plan(&event).map(Box::new)),
+            Err(e) => Body::Dead(DeadReason::Decode, format!("event: {e}")),
         }
     }
 
@@ -509,6 +519,9 @@ struct Decoded {
 
 #[derive(Debug)]
 enum Body {
+    /// JSON with an event key, not yet read as an event (duplicates never are).
+    Json,
+    /// An event mapped to its plan.
     Event(Result<Box<EventPlan>, (DeadReason, String)>),
     Answers(Vec<StatusEvent>),
     Dead(DeadReason, String),
@@ -569,6 +582,10 @@ impl Work<'_> {
             Body::Event(Err((reason, detail))) => Err((*reason, detail.clone())),
             Body::Event(Ok(plan)) => self.event(plan, &key),
             Body::Answers(statuses) => self.answers(statuses, &key),
+            Body::Json => Err((
+                DeadReason::Decode,
+                "event not read (a bug: fresh events are read first)".to_owned(),
+            )),
         };
         match outcome {
             Ok(applied) => {
