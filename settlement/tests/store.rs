@@ -56,6 +56,7 @@ on_both!(
     concurrent_handlers_never_double,
     concurrent_answers_apply_once,
     card_data_stays_tokenised,
+    unavailable_database_is_transient,
 );
 
 fn dead_reason(d: &Disposition) -> Option<DeadReason> {
@@ -689,4 +690,15 @@ mod property {
             });
         }
     }
+}
+
+/// With the database out of reach the handler says transient (the broker retries and never
+/// acks) and nothing is committed.
+async fn unavailable_database_is_transient(db: &TestDb) {
+    let ingest = db.ingest().await;
+    db.store.close().await;
+    let err = ingest.handle(&[fixture_event(AUTH)]).await.unwrap_err();
+    assert!(err.to_string().starts_with("transient: "), "{err}");
+    assert_eq!(db.count("SELECT COUNT(*) FROM inbox").await, 0);
+    assert_eq!(db.count("SELECT COUNT(*) FROM outbox").await, 0);
 }
