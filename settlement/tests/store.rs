@@ -57,6 +57,7 @@ on_both!(
     concurrent_answers_apply_once,
     card_data_stays_tokenised,
     unavailable_database_is_transient,
+    card_flows_reach_their_ends,
 );
 
 fn dead_reason(d: &Disposition) -> Option<DeadReason> {
@@ -701,4 +702,75 @@ async fn unavailable_database_is_transient(db: &TestDb) {
     assert!(err.to_string().starts_with("transient: "), "{err}");
     assert_eq!(db.count("SELECT COUNT(*) FROM inbox").await, 0);
     assert_eq!(db.count("SELECT COUNT(*) FROM outbox").await, 0);
+}
+
+/// Authorization then reversal ends Reversed; a closed batch and its 0510 end Settled with the
+/// net as its amount; a declined authorization ends Rejected.
+async fn card_flows_reach_their_ends(db: &TestDb) {
+    let ingest = db.ingest().await;
+    let out = ingest
+        .handle(&[
+            fixture_event(AUTH),
+            card_answer("0110_approved.hex"),
+            fixture_event(REVERSAL),
+            card_answer("0410_reversal_accepted.hex"),
+            fixture_event("card.batch_closed/typical.json"),
+            card_answer("0510_batch_in_balance.hex"),
+        ])
+        .await
+        .unwrap();
+    assert!(out.iter().all(|d| *d == Disposition::Applied), "{out:?}");
+    let items = db.store.list_items(ItemFilter::default()).await.unwrap();
+    let summary: Vec<(&str, &str, &str, usize)> = items
+        .iter()
+        .map(|i| {
+            (
+                i.item_id.as_str(),
+                i.state.as_str(),
+                i.amount.as_str(),
+                i.message_ids.len(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("batch-20261125", "settled", "2423.41", 1),
+            ("pay-0001", "reversed", "12.34", 2),
+        ]
+    );
+    assert_eq!(db.count("SELECT COUNT(*) FROM outbox").await, 3); // 0100, 0400, 0500
+    assert_eq!(
+        db.count("SELECT COUNT(*) FROM transitions WHERE applied = 0")
+            .await,
+        0
+    );
+
+    // another payment, declined
+    let other = event(event_as(AUTH, "evt-auth-0001", "pay-0001"));
+    assert_eq!(
+        ingest.handle(&[other]).await.unwrap(),
+        [Disposition::Duplicate]
+    );
+    let db2 = TestDb::new(if db.url.starts_with("sqlite") {
+        Backend::Sqlite
+    } else {
+        Backend::Postgres
+    })
+    .await;
+    let ingest2 = db2.ingest().await;
+    let out = ingest2
+        .handle(&[
+            fixture_event(AUTH),
+            card_answer("0110_declined_insufficient_funds.hex"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(out, [Disposition::Applied, Disposition::Applied]);
+    assert_eq!(
+        db2.count("SELECT COUNT(*) FROM items WHERE state = 'rejected'")
+            .await,
+        1
+    );
+    db2.finish().await;
 }
