@@ -62,6 +62,7 @@ impl TestDb {
                     NEXT.fetch_add(1, Ordering::SeqCst)
                 );
                 let admin_pool = AnyPool::connect(&admin).await.unwrap();
+                drop_stale(&admin_pool).await;
                 sqlx::query(sqlx::AssertSqlSafe(format!(
                     "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
                 )))
@@ -190,21 +191,25 @@ pub fn card_answer(file: &str) -> Incoming {
 /// Drops the databases of earlier test runs whose process is gone (a failed test skips its
 /// `finish`). A database of a live process is left alone: it may be another run's.
 async fn drop_stale(admin: &AnyPool) {
-    let names: Vec<String> =
-        sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'cw_test_%'")
-            .fetch_all(admin)
-            .await
-            .unwrap();
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT CAST(datname AS TEXT) FROM pg_database WHERE datname LIKE 'cw_test_%'",
+    )
+    .fetch_all(admin)
+    .await
+    .unwrap();
     for name in names {
         let pid = name.split('_').nth(2).unwrap_or_default();
         if pid.is_empty() || std::path::Path::new("/proc").join(pid).exists() {
             continue;
         }
-        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+        if let Err(e) = sqlx::query(sqlx::AssertSqlSafe(format!(
             "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
         )))
         .execute(admin)
-        .await;
+        .await
+        {
+            eprintln!("stale test database {name} not dropped: {e}");
+        }
     }
 }
 
