@@ -5,7 +5,7 @@
 //! exponent, never floats.
 
 use settlement::lifecycle::State;
-use settlement::store::{DEFAULT_URL, ITEMS_CSV_HEADER, ItemFilter, Store};
+use settlement::store::{ITEMS_CSV_HEADER, ItemFilter, Store, database_url};
 
 use super::Outcome;
 
@@ -47,12 +47,4 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
         Format::Json => println!("{}", serde_json::to_string_pretty(&items)?),
     }
     Ok(Outcome::Clean)
-}
-
-/// `$DATABASE_URL`, else the SQLite file `clearway.db` in the current directory.
-pub(crate) fn database_url() -> String {
-    std::env::var("DATABASE_URL")
-        .ok()
-        .filter(|u| !u.is_empty())
-        .unwrap_or_else(|| DEFAULT_URL.to_owned())
 }

@@ -163,6 +163,11 @@ impl Store {
         Ok(Store { pool, backend })
     }
 
+    /// Opens the database `DATABASE_URL` names, by default [`DEFAULT_URL`].
+    pub async fn from_env() -> Result<Store, Error> {
+        Store::open(&database_url()).await
+    }
+
     /// The backend.
     pub fn backend(&self) -> Backend {
         self.backend
@@ -213,6 +218,15 @@ impl Store {
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
     }
+}
+
+/// `DATABASE_URL`, else [`DEFAULT_URL`] (the SQLite file `clearway.db` in the current
+/// directory).
+pub fn database_url() -> String {
+    std::env::var("DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| DEFAULT_URL.to_owned())
 }
 
 /// 32 random bytes as hex: the one non-deterministic value of the store, a secret by design.
