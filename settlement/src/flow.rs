@@ -1,14 +1,24 @@
+//! The boundary between the store (inbox, lifecycle, outbox) and the broker (lapin): plain types
+//! and two traits, no sqlx and no lapin. The broker calls a [`Handler`] with a batch of
+//! deliveries and acks them after it returns; the relay drains an [`Outbox`].
+
 use std::collections::BTreeMap;
 use std::future::Future;
 
 /// One delivery as the broker saw it. The body is kept intact (dead letters carry it unchanged).
 #[derive(Debug, Clone)]
 pub struct Incoming {
-    pub queue: String, // e.g. "clearway.events", "clearway.bank.sepa-bank.in"
+    /// The queue it was consumed from, e.g. `clearway.events`, `clearway.bank.sepa-bank.in`.
+    pub queue: String,
+    /// The routing key it was published with.
     pub routing_key: String,
-    pub message_id: Option<String>,        // AMQP message_id property
-    pub headers: BTreeMap<String, String>, // string-valued AMQP headers
+    /// The AMQP `message_id` property.
+    pub message_id: Option<String>,
+    /// String-valued AMQP headers.
+    pub headers: BTreeMap<String, String>,
+    /// The broker's redelivered flag (informational: every delivery is deduplicated by its key).
     pub redelivered: bool,
+    /// The body, unchanged.
     pub body: Vec<u8>,
 }
 
@@ -16,19 +26,34 @@ pub struct Incoming {
 /// batch (one multiple-ack) after publishing the dead letters of this batch with confirms.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Disposition {
-    Applied,                                           // first time seen: effects committed
-    Duplicate, // same key, same payload hash: absorbed, no effect
-    DeadLetter { reason: DeadReason, detail: String }, // recorded in the store; broker publishes body to clearway.dlx
+    /// First time seen: effects committed.
+    Applied,
+    /// Same key, same payload hash: absorbed, no effect.
+    Duplicate,
+    /// Recorded in the store; the broker publishes the body to `clearway.dlx`.
+    DeadLetter {
+        /// Why, as a small value to match on and count.
+        reason: DeadReason,
+        /// A sentence for the `x-clearway-detail` header (never card data).
+        detail: String,
+    },
 }
 
+/// Why a delivery was dead-lettered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeadReason {
+    /// The body could not be decoded (bad JSON, bad ISO 8583, unknown queue).
     Decode,
+    /// Decoded, but nothing maps it (no profile, no item, unsupported message).
     Unmapped,
+    /// The key was seen before with a different payload.
     Conflict,
+    /// Decoded, but refused by the mapping rules.
     Invalid,
 }
+
 impl DeadReason {
+    /// The value of the `x-clearway-reason` header.
     pub fn as_str(self) -> &'static str {
         match self {
             DeadReason::Decode => "decode",
@@ -48,6 +73,7 @@ pub struct Transient(pub String);
 /// The consumer side: handle one batch of deliveries in ONE database transaction.
 /// Returns one disposition per delivery, in order.
 pub trait Handler: Send + Sync + 'static {
+    /// Handles `batch` in one transaction; `Ok` means it committed.
     fn handle(
         &self,
         batch: &[Incoming],
@@ -57,13 +83,20 @@ pub trait Handler: Send + Sync + 'static {
 /// A row the relay must publish (written in the same transaction as the effect that caused it).
 #[derive(Debug, Clone)]
 pub struct OutboxRow {
-    pub id: i64,             // or String; the store decides; opaque to the broker
-    pub exchange: String,    // "" for the default exchange
-    pub routing_key: String, // e.g. "clearway.bank.sepa-bank.out"
-    pub message_id: String, // deterministic business id (MsgId / MTI-STAN-RRN-acq), for receiver dedupe
-    pub headers: BTreeMap<String, String>, // e.g. x-clearway-message-type, x-clearway-payment
+    /// The store's id for the row; opaque to the broker.
+    pub id: i64,
+    /// `""` for the default exchange.
+    pub exchange: String,
+    /// E.g. `clearway.bank.sepa-bank.out`.
+    pub routing_key: String,
+    /// Deterministic business id (MsgId / MTI-STAN-RRN-acq), for receiver dedupe.
+    pub message_id: String,
+    /// E.g. `x-clearway-message-type`, `x-clearway-payment`.
+    pub headers: BTreeMap<String, String>,
+    /// The message bytes.
     pub payload: Vec<u8>,
-    pub ordering_key: String, // payment id: rows of one key leave in creation order
+    /// Payment id: rows of one key leave in creation order.
+    pub ordering_key: String,
 }
 
 /// The relay side.

@@ -1,8 +1,22 @@
 //! The store, inbox/outbox, clearing lifecycle, RabbitMQ consumers and relay, batches and
 //! reconciliation. This is the only crate that depends on tokio, sqlx and lapin; within it, only
-//! `broker` imports lapin and only `store` imports sqlx. `flow` is the boundary between them.
+//! [`broker`] imports lapin and only [`store`] imports sqlx.
+//!
+//! - [`flow`]: the boundary between the store side and the broker side (types and traits only);
+//! - [`lifecycle`]: the pure clearing state machine, `step(state, input) -> Step`;
+//! - [`store`]: SQLite or PostgreSQL through sqlx `Any`: inbox, items, transitions, outbox, dead
+//!   letters, card tokens, and the CLI's read views;
+//! - [`ingest`]: [`ingest::Ingest`], the [`flow::Handler`] that applies a batch in one
+//!   transaction;
+//! - [`broker`]: topology, the batch consumer (ack after commit), the outbox relay (publisher
+//!   confirms), `publish`, queue depths;
+//! - [`banksim`]: the bank simulator's broker-free core (answers, journal, statements, faults);
+//! - [`metrics`]: Prometheus metrics and the `/metrics`, `/health` endpoints.
 
 pub mod banksim;
 pub mod broker;
 pub mod flow;
+pub mod ingest;
+pub mod lifecycle;
 pub mod metrics;
+pub mod store;

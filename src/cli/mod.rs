@@ -10,6 +10,7 @@ pub(crate) mod emv;
 mod generate_events;
 pub(crate) mod iso20022;
 pub(crate) mod iso8583;
+mod items;
 mod publish;
 
 /// Clearway: translates wallet events into ISO 20022 and ISO 8583 messages, drives clearing with
@@ -35,6 +36,8 @@ enum Command {
     Generate(generate_events::Args),
     /// Wallet events (JSON lines) to the events exchange, with publisher confirms.
     Publish(publish::Args),
+    /// Clearing items in the settlement store ($DATABASE_URL, default ./clearway.db).
+    Items(items::Args),
 }
 
 /// What a command that ran to its end found.
@@ -55,6 +58,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Adapt(args) => adapt::run(args),
         Command::Generate(args) => generate_events::run(args),
         Command::Publish(args) => publish::run(args),
+        Command::Items(args) => items::run(args),
     }
 }
 

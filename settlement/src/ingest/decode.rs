@@ -1,0 +1,204 @@
+//! Bytes to a keyed delivery: the dedupe key, the SHA-256 of the canonical payload, and the
+//! decoded body (an event's JSON, the status events of a bank answer, or why it is dead).
+
+use adapters::event::{Event, EventId};
+use adapters::status::StatusEvent;
+use sha2::{Digest, Sha256};
+
+use super::plan::EventPlan;
+use super::{EVENTS_QUEUE, Ingest, read_answer};
+use crate::flow::{DeadReason, Incoming};
+use crate::store;
+
+impl Ingest {
+    pub(super) fn decode(&self, d: &Incoming) -> Decoded {
+        if d.queue == EVENTS_QUEUE {
+            return self.decode_event(&d.body);
+        }
+        let bank = d
+            .queue
+            .strip_prefix("clearway.bank.")
+            .and_then(|rest| rest.strip_suffix(".in"));
+        let hash = sha256_hex(&d.body);
+        let Some(bank) = bank else {
+            return Decoded::dead(
+                Some(format!("undecodable/{hash}")),
+                hash,
+                DeadReason::Decode,
+                format!(
+                    "queue {:?} is neither {EVENTS_QUEUE} nor clearway.bank.<id>.in",
+                    d.queue
+                ),
+            );
+        };
+        let Some(profile) = self.profiles.get(bank) else {
+            return Decoded::dead(
+                None,
+                hash,
+                DeadReason::Unmapped,
+                format!("no profile {bank:?} for queue {}", d.queue),
+            );
+        };
+        match read_answer(profile, &d.body) {
+            Ok(statuses) => match statuses.first() {
+                Some(first) => Decoded {
+                    key: Some(format!("bank/{}", first.status_id)),
+                    hash,
+                    body: Body::Answers(statuses),
+                },
+                None => Decoded::dead(
+                    Some(format!("undecodable/{hash}")),
+                    hash,
+                    DeadReason::Decode,
+                    "the bank message holds no status".into(),
+                ),
+            },
+            // Undecodable bytes are recorded under their hash, so a redelivery is a duplicate.
+            Err((DeadReason::Decode, detail)) => Decoded::dead(
+                Some(format!("undecodable/{hash}")),
+                hash,
+                DeadReason::Decode,
+                detail,
+            ),
+            // Not recorded in the inbox: the same message may be readable once support lands.
+            Err((reason, detail)) => Decoded::dead(None, hash, reason, detail),
+        }
+    }
+
+    pub(super) fn decode_event(&self, body: &[u8]) -> Decoded {
+        let text = match std::str::from_utf8(body) {
+            Ok(text) => text,
+            Err(e) => {
+                let hash = sha256_hex(body);
+                return Decoded::dead(
+                    Some(format!("undecodable/{hash}")),
+                    hash,
+                    DeadReason::Decode,
+                    format!("event: not UTF-8 at byte {}", e.valid_up_to()),
+                );
+            }
+        };
+        let value: serde_json::Value = match serde_json::from_str(text) {
+            Ok(v) => v,
+            Err(e) => {
+                let hash = sha256_hex(body);
+                return Decoded::dead(
+                    Some(format!("undecodable/{hash}")),
+                    hash,
+                    DeadReason::Decode,
+                    format!("event: not JSON ({e})"),
+                );
+            }
+        };
+        let mut canonical = String::with_capacity(text.len());
+        canonical_json(&value, &mut canonical);
+        let hash = sha256_hex(canonical.as_bytes());
+        let key = value
+            .get("event_id")
+            .and_then(serde_json::Value::as_str)
+            .filter(|id| EventId::parse(id).is_ok())
+            .map_or_else(|| format!("undecodable/{hash}"), |id| format!("event/{id}"));
+        Decoded {
+            key: Some(key),
+            hash,
+            body: Body::Json,
+        }
+    }
+
+    /// A fresh event's body (JSON, checked by `decode_event`) to its plan or a dead letter.
+    pub(super) fn read_event(&self, body: &[u8]) -> Body {
+        let text = String::from_utf8_lossy(body);
+        match Event::from_json(&text) {
+            Ok(event) => Body::Event(self.plan(&event).map(Box::new)),
+            Err(e) => Body::Dead(DeadReason::Decode, format!("event: {e}")),
+        }
+    }
+}
+
+/// One delivery, decoded.
+#[derive(Debug)]
+pub(super) struct Decoded {
+    pub(super) key: Option<String>,
+    pub(super) hash: String,
+    pub(super) body: Body,
+}
+
+#[derive(Debug)]
+pub(super) enum Body {
+    /// JSON with an event key, not yet read as an event (duplicates never are).
+    Json,
+    /// An event mapped to its plan.
+    Event(Result<Box<EventPlan>, (DeadReason, String)>),
+    Answers(Vec<StatusEvent>),
+    Dead(DeadReason, String),
+}
+
+impl Decoded {
+    pub(super) fn dead(
+        key: Option<String>,
+        hash: String,
+        reason: DeadReason,
+        detail: String,
+    ) -> Decoded {
+        Decoded {
+            key,
+            hash,
+            body: Body::Dead(reason, detail),
+        }
+    }
+}
+
+pub(super) fn sha256_hex(bytes: &[u8]) -> String {
+    store::to_hex(&Sha256::digest(bytes)).to_ascii_lowercase()
+}
+
+/// JSON with object keys sorted at every level and no insignificant whitespace: two events
+/// that differ only in key order or spacing hash the same.
+pub(super) fn canonical_json(value: &serde_json::Value, out: &mut String) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<_> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            out.push('{');
+            for (i, (k, v)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                canonical_json(v, out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                canonical_json(v, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_form_ignores_key_order_and_spacing() {
+        let a: serde_json::Value =
+            serde_json::from_str(r#"{"b": [1, {"y":2,"x":1}], "a": "é"}"#).unwrap();
+        let b: serde_json::Value =
+            serde_json::from_str(r#"{"a":"é","b":[1,{"x":1,"y":2}]}"#).unwrap();
+        let (mut ca, mut cb) = (String::new(), String::new());
+        canonical_json(&a, &mut ca);
+        canonical_json(&b, &mut cb);
+        assert_eq!(ca, cb);
+        assert_eq!(ca, r#"{"a":"é","b":[1,{"x":1,"y":2}]}"#);
+    }
+}

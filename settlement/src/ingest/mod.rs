@@ -1,0 +1,229 @@
+//! The consumer's work: a batch of deliveries in ONE transaction. It decides nothing of its own:
+//! `adapters` decodes and maps, [`crate::lifecycle::step`] says what an input does to an item,
+//! and [`crate::store::Tx`] writes the inbox rows, items, transitions, outbox rows and dead
+//! letters of the whole batch with one multi-row statement per table.
+//!
+//! Per delivery, in order:
+//! 1. decode (`decode.rs`): `clearway.events` → JSON with its event id, read as an
+//!    `adapters::Event` and mapped (`plan.rs`) only once the key proves fresh;
+//!    `clearway.bank.<id>.in` → status events through the profile's inbound reader
+//!    ([`read_answer`]); anything else, or bytes that do not decode, is a dead letter `decode`;
+//! 2. dedupe by key (`event/<event_id>`, `bank/<status_id>`, `undecodable/<sha256>` for
+//!    poison) and the SHA-256 of the canonical payload (JSON re-serialised with sorted keys;
+//!    bank bytes as they are): same key and hash → `Duplicate`, same key and another hash →
+//!    dead letter `conflict`; the second copy inside one batch is a duplicate as well;
+//! 3. apply (`apply.rs`): an event creates its items (or is an input on an existing one) and writes its
+//!    message to the outbox; an answer resolves to its item by the reference it quotes (STAN
+//!    and RRN for cards) and is a lifecycle input. Refusals by `adapters::adapt` are dead
+//!    letters `unmapped` (no mapping built, no profile, no item) or `invalid` (with every
+//!    reason).
+//!
+//! Card numbers never reach the store: items keep an HMAC-SHA256 token under the store's key
+//! and `card_tokens` the masked form.
+
+mod apply;
+mod decode;
+mod plan;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use adapters::profile::{Channel, Profile, ProfileError};
+use adapters::status::StatusEvent;
+
+use crate::flow::{DeadReason, Disposition, Handler, Incoming, Transient};
+use crate::store::{self, Store, Writes};
+use apply::{Work, dead, reference_of};
+use decode::{Body, Decoded};
+
+/// The queue wallet events arrive on.
+pub const EVENTS_QUEUE: &str = "clearway.events";
+
+/// The batch handler: the store, the bank profiles by id (dialects loaded with them) and the
+/// card-token key.
+pub struct Ingest {
+    store: Store,
+    profiles: BTreeMap<String, Profile>,
+    pan_key: Vec<u8>,
+}
+
+impl std::fmt::Debug for Ingest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ingest")
+            .field("store", &self.store.backend())
+            .field("profiles", &self.profiles.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Loads every `*.toml` profile of a folder, in name order; the first broken one is an error.
+pub fn load_profiles(dir: &Path) -> Result<Vec<Profile>, ProfileError> {
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| ProfileError::Io {
+            file: dir.display().to_string(),
+            message: e.to_string(),
+        })?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    paths.sort();
+    paths.iter().map(|p| Profile::load(p)).collect()
+}
+
+impl Ingest {
+    /// A handler over `store` for these profiles; reads (or creates) the card-token key.
+    pub async fn new(
+        store: Store,
+        profiles: impl IntoIterator<Item = Profile>,
+    ) -> Result<Ingest, store::Error> {
+        let pan_key = store.pan_key().await?;
+        Ok(Ingest {
+            store,
+            profiles: profiles.into_iter().map(|p| (p.id.clone(), p)).collect(),
+            pan_key,
+        })
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Handles one batch in one transaction (see the module documentation).
+    pub async fn ingest(&self, batch: &[Incoming]) -> Result<Vec<Disposition>, store::Error> {
+        let mut decoded: Vec<Decoded> = batch.iter().map(|d| self.decode(d)).collect();
+        let mut tx = self.store.begin().await?;
+
+        let keys: Vec<String> = decoded
+            .iter()
+            .filter_map(|d| d.key.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let seen = tx.inbox_hashes(&keys).await?;
+
+        // Fresh deliveries: not seen before, and the first copy within the batch.
+        let mut verdicts: Vec<Option<Disposition>> = vec![None; decoded.len()];
+        let mut batch_hashes: BTreeMap<&str, &str> = BTreeMap::new();
+        let mut w = Writes::default();
+        for (i, d) in decoded.iter().enumerate() {
+            let Some(key) = d.key.as_deref() else {
+                continue;
+            };
+            let earlier = seen
+                .get(key)
+                .map(String::as_str)
+                .or_else(|| batch_hashes.get(key).copied());
+            match earlier {
+                Some(hash) if hash == d.hash => verdicts[i] = Some(Disposition::Duplicate),
+                Some(hash) => {
+                    let detail = format!(
+                        "key {key} was seen with payload sha256 {hash}; this one is {}",
+                        d.hash
+                    );
+                    // the inbox keeps the row of the first payload
+                    verdicts[i] = Some(dead(
+                        &mut w,
+                        d,
+                        &batch[i],
+                        DeadReason::Conflict,
+                        detail,
+                        false,
+                    ));
+                }
+                None => {
+                    batch_hashes.insert(key, &d.hash);
+                }
+            }
+        }
+
+        // Map the fresh events only: a redelivery storm costs a parse and a hash per delivery.
+        for ((d, verdict), incoming) in decoded.iter_mut().zip(&verdicts).zip(batch) {
+            if verdict.is_none() && matches!(d.body, Body::Json) {
+                d.body = self.read_event(&incoming.body);
+            }
+        }
+
+        // What the fresh deliveries need to read: items, references, outbox message ids.
+        let fresh = || {
+            decoded
+                .iter()
+                .zip(&verdicts)
+                .filter(|(_, v)| v.is_none())
+                .map(|(d, _)| d)
+        };
+        let mut references = BTreeSet::new();
+        let mut item_ids = BTreeSet::new();
+        let mut message_ids = BTreeSet::new();
+        for d in fresh() {
+            match &d.body {
+                Body::Event(Ok(plan)) => {
+                    item_ids.extend(plan.legs.iter().map(|l| l.id.clone()));
+                    item_ids.extend(plan.existing.iter().map(|(id, _)| id.clone()));
+                    message_ids.insert(plan.message_id.clone());
+                }
+                Body::Answers(statuses) => {
+                    references.extend(statuses.iter().filter_map(reference_of));
+                }
+                _ => {}
+            }
+        }
+        let mut refs = tx.refs(&references.into_iter().collect::<Vec<_>>()).await?;
+        item_ids.extend(refs.values().map(|(item, _)| item.clone()));
+        let mut items = tx.items(&item_ids.into_iter().collect::<Vec<_>>()).await?;
+        let mut taken = tx
+            .outbox_taken(&message_ids.into_iter().collect::<Vec<_>>())
+            .await?;
+
+        let mut work = Work {
+            items: &mut items,
+            refs: &mut refs,
+            taken: &mut taken,
+            new_ids: BTreeSet::new(),
+            changed: BTreeSet::new(),
+            tokens: BTreeSet::new(),
+            w: &mut w,
+        };
+        for (i, d) in decoded.iter().enumerate() {
+            if verdicts[i].is_some() {
+                continue;
+            }
+            verdicts[i] = Some(work.apply(d, &batch[i]));
+        }
+        let (new_ids, changed) = (work.new_ids, work.changed);
+        for (id, item) in items {
+            if new_ids.contains(&id) {
+                w.new_items.push(item);
+            } else if changed.contains(&id) {
+                w.changed_items.push(item);
+            }
+        }
+        tx.write(&w).await?;
+        tx.commit().await?;
+        Ok(verdicts
+            .into_iter()
+            .map(|v| v.unwrap_or(Disposition::Applied))
+            .collect())
+    }
+}
+
+impl Handler for Ingest {
+    async fn handle(&self, batch: &[Incoming]) -> Result<Vec<Disposition>, Transient> {
+        self.ingest(batch).await.map_err(Transient::from)
+    }
+}
+
+/// A bank message → its status events, through the profile's inbound reader (ISO 8583 bytes or
+/// ISO 20022 XML).
+pub fn read_answer(
+    profile: &Profile,
+    bytes: &[u8],
+) -> Result<Vec<StatusEvent>, (DeadReason, String)> {
+    if profile.channel == Channel::Iso8583 && profile.dialect().is_none() {
+        return Err((
+            DeadReason::Unmapped,
+            format!("profile {}: no ISO 8583 dialect loaded", profile.id),
+        ));
+    }
+    adapters::inbound::read(profile, bytes, false).map_err(|e| (DeadReason::Decode, e.to_string()))
+}
