@@ -11,6 +11,7 @@
 //! - [`broker`]: topology, the batch consumer (ack after commit), the outbox relay (publisher
 //!   confirms), `publish`, queue depths;
 //! - [`banksim`]: the bank simulator's broker-free core (answers, journal, statements, faults);
+//! - [`seal`]: outbox payloads encrypted at rest (they hold card numbers and names);
 //! - [`metrics`]: Prometheus metrics and the `/metrics`, `/health` endpoints.
 
 pub mod banksim;
@@ -19,4 +20,5 @@ pub mod flow;
 pub mod ingest;
 pub mod lifecycle;
 pub mod metrics;
+pub mod seal;
 pub mod store;

@@ -601,7 +601,22 @@ async fn card_data_stays_tokenised(db: &TestDb) {
     let copies = db.texts("SELECT payload_masked FROM dead_letters").await;
     assert_eq!(copies.len(), 1);
     assert!(copies[0].contains("476173******0010"), "{}", copies[0]);
-    // The PAN is in the outbox payloads (the wire), and nowhere else.
+    // The PAN is in the clear nowhere in the database: the outbox payloads (the wire) are
+    // sealed, and the relay's claim opens them.
+    for hex in db.texts("SELECT payload_hex FROM outbox").await {
+        let bytes = settlement::store::from_hex(&hex).unwrap();
+        assert!(bytes.starts_with(b"CWSEAL1:"), "an unsealed outbox payload");
+        assert!(!hex.contains("4761739001010010"));
+        assert!(!bytes.windows(16).any(|w| w == b"4761739001010010"));
+    }
+    let claimed = db.store.claim_outbox(100).await.unwrap();
+    assert!(!claimed.is_empty());
+    assert!(
+        claimed
+            .iter()
+            .all(|r| !r.payload.starts_with(b"CWSEAL1:") && r.payload.len() > 20),
+        "the claim hands the relay the opened wire bytes"
+    );
     for sql in [
         "SELECT key || detail || payload_masked FROM dead_letters",
         "SELECT id || payment_id || event_id || kind || state || message_ids || COALESCE(card_token, '') FROM items",

@@ -45,6 +45,7 @@ pub struct Ingest {
     store: Store,
     profiles: BTreeMap<String, Profile>,
     pan_key: Vec<u8>,
+    sealer: crate::seal::Sealer,
 }
 
 impl std::fmt::Debug for Ingest {
@@ -80,6 +81,7 @@ impl Ingest {
         Ok(Ingest {
             store,
             profiles: profiles.into_iter().map(|p| (p.id.clone(), p)).collect(),
+            sealer: crate::seal::Sealer::new(&pan_key),
             pan_key,
         })
     }
@@ -197,6 +199,10 @@ impl Ingest {
             } else if changed.contains(&id) {
                 w.changed_items.push(item);
             }
+        }
+        // the wire bytes hold card numbers and names: sealed before they touch the database
+        for row in &mut w.outbox {
+            row.payload = self.sealer.seal(&row.message_id, &row.payload);
         }
         tx.write(&w).await?;
         tx.commit().await?;

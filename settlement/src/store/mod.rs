@@ -122,6 +122,8 @@ impl From<Error> for Transient {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// Opens sealed outbox payloads; made from the card key on first use.
+    sealer: std::sync::Arc<tokio::sync::OnceCell<crate::seal::Sealer>>,
 }
 
 impl Store {
@@ -160,7 +162,11 @@ impl Store {
             }
         };
         sqlx::migrate!().run(&pool).await?;
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            sealer: std::sync::Arc::default(),
+        })
     }
 
     /// Opens the database `DATABASE_URL` names, by default [`DEFAULT_URL`].
@@ -213,6 +219,13 @@ impl Store {
             column: "secrets.value",
             value: "(not hex)".into(),
         })
+    }
+
+    /// The sealer of outbox payloads (see [`crate::seal`]).
+    pub async fn sealer(&self) -> Result<&crate::seal::Sealer, Error> {
+        self.sealer
+            .get_or_try_init(|| async { Ok(crate::seal::Sealer::new(&self.pan_key().await?)) })
+            .await
     }
 
     pub(crate) fn pool(&self) -> &AnyPool {

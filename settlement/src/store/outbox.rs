@@ -31,6 +31,8 @@ impl Store {
                              AND p.published_at IS NULL AND p.id < o.id) \
              ORDER BY o.id LIMIT $2{lock}"
         );
+        // the key first: it may take a write of its own (the store's first use of the card key)
+        let sealer = self.sealer().await?.clone();
         let mut tx = self.begin().await?;
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(now())
@@ -52,10 +54,19 @@ impl Store {
                         value: headers.clone(),
                     },
                 )?,
-                payload: from_hex(&payload).ok_or(Error::Corrupt {
-                    column: "outbox.payload_hex",
-                    value: "(not hex)".into(),
-                })?,
+                payload: {
+                    let message_id: String = row.try_get("message_id")?;
+                    let stored = from_hex(&payload).ok_or(Error::Corrupt {
+                        column: "outbox.payload_hex",
+                        value: "(not hex)".into(),
+                    })?;
+                    sealer
+                        .open(&message_id, stored)
+                        .map_err(|e| Error::Corrupt {
+                            column: "outbox.payload_hex",
+                            value: e.to_string(),
+                        })?
+                },
                 ordering_key: row.try_get("ordering_key")?,
             });
         }
