@@ -401,13 +401,27 @@ const NAME_BYTE: [bool; 256] = {
     t
 };
 
-/// Bytes that end a text run: markup or a reference starts there.
-const TEXT_END: [bool; 256] = {
-    let mut t = [false; 256];
-    t[b'<' as usize] = true;
-    t[b'&' as usize] = true;
-    t
-};
+/// The offset of the first `<` or `&` at or after `from` (the input length when none): where
+/// a text run ends. Eight bytes at a time: a byte equal to `b` is a zero byte of `word ^ b`,
+/// and `(x - 0x01…) & !x & 0x80…` marks the lowest zero byte of `x` exactly (bits above it may
+/// be false marks, so only the lowest mark is used).
+fn text_end(bytes: &[u8], from: usize) -> usize {
+    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
+    const LT: u64 = u64::from_le_bytes([b'<'; 8]);
+    const AMP: u64 = u64::from_le_bytes([b'&'; 8]);
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
+    let mut i = from;
+    while let Some(chunk) = bytes.get(i..).and_then(|r| r.first_chunk::<8>()) {
+        let word = u64::from_le_bytes(*chunk);
+        let marks = zero(word ^ LT) | zero(word ^ AMP);
+        if marks != 0 {
+            return i + (marks.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    scan(bytes, i, |b| b != b'<' && b != b'&')
+}
 
 #[inline(always)]
 fn is_name_byte(b: u8) -> bool {
@@ -426,23 +440,45 @@ fn scan(bytes: &[u8], from: usize, keep: impl Fn(u8) -> bool) -> usize {
     from + rest.iter().position(|&b| !keep(b)).unwrap_or(rest.len())
 }
 
-/// Where `needle` starts at or after `from`.
+/// Where `needle` (2 or 3 ASCII bytes) starts at or after `from`: a loop on its first
+/// byte, cheaper than the general string search for these short needles.
 fn find(input: &str, from: usize, needle: &str) -> Option<usize> {
-    input.get(from..)?.find(needle).map(|i| from + i)
+    let bytes = input.as_bytes();
+    let needle = needle.as_bytes();
+    let &first = needle.first()?;
+    let mut i = from;
+    loop {
+        i += bytes.get(i..)?.iter().position(|&b| b == first)?;
+        if bytes.get(i..i + needle.len())? == needle {
+            return Some(i);
+        }
+        i += 1;
+    }
 }
 
 /// A name is at least one name byte, does not start with a digit, `-` or `.`, and has at most
-/// one `:` with something on both sides (namespace well-formedness).
-fn valid_name(name: &str) -> bool {
-    let Some(&first) = name.as_bytes().first() else {
-        return false;
-    };
+/// one `:` with something on both sides (namespace well-formedness). Gives the name split at
+/// its colon (prefix "" when there is none).
+#[inline]
+fn split_name(name: &str) -> Option<(&str, &str)> {
+    let bytes = name.as_bytes();
+    let &first = bytes.first()?;
     if first.is_ascii_digit() || matches!(first, b'-' | b'.' | b':') {
-        return false;
+        return None;
     }
-    match split_prefix(name) {
-        None => true,
-        Some((p, l)) => !p.is_empty() && !l.is_empty() && !l.contains(':'),
+    let mut colon = None;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b':' {
+            if colon.is_some() {
+                return None;
+            }
+            colon = Some(i);
+        }
+    }
+    match colon {
+        None => Some(("", name)),
+        Some(i) if i + 1 < bytes.len() => Some((name.get(..i)?, name.get(i + 1..)?)),
+        Some(_) => None,
     }
 }
 
@@ -668,7 +704,7 @@ impl<'a> Builder<'a> {
 
     /// A run of character data up to the next `<` or `&`.
     fn text(&mut self, pos: usize) -> Result<usize, XmlError> {
-        let end = scan(self.input.as_bytes(), pos, |b| !TEXT_END[usize::from(b)]);
+        let end = text_end(self.input.as_bytes(), pos);
         let text: Cow<'a, str> = Cow::Borrowed(self.input.get(pos..end).unwrap_or(""));
         let open_without_text = self
             .stack
@@ -746,12 +782,12 @@ impl<'a> Builder<'a> {
         let bytes = self.input.as_bytes();
         let name_end = scan(bytes, pos + 1, is_name_byte);
         let qname = self.input.get(pos + 1..name_end).unwrap_or("");
-        if !valid_name(qname) {
+        let Some((prefix, local)) = split_name(qname) else {
             return Err(self.err(format!(
                 "`<` not followed by an element name (`{}`)",
                 shown(self.input, pos + 1)
             )));
-        }
+        };
         let scope = self.bindings.len();
         let attrs_from = self.doc.attrs.len();
         self.attr_prefixes.clear();
@@ -780,7 +816,7 @@ impl<'a> Builder<'a> {
         if !self.attr_prefixes.is_empty() {
             self.resolve_attr_prefixes(attrs_from)?;
         }
-        self.finish_start(qname, empty, scope, attrs_from)?;
+        self.finish_start(qname, prefix, local, empty, scope, attrs_from)?;
         Ok(p + 1)
     }
 
@@ -789,7 +825,7 @@ impl<'a> Builder<'a> {
         let bytes = self.input.as_bytes();
         let key_end = scan(bytes, pos, is_name_byte);
         let key = self.input.get(pos..key_end).unwrap_or("");
-        if !valid_name(key) {
+        let Some((prefix, local)) = split_name(key) else {
             return Err(self.err_at(
                 pos,
                 format!(
@@ -797,7 +833,7 @@ impl<'a> Builder<'a> {
                     shown(self.input, pos)
                 ),
             ));
-        }
+        };
         if self.attr_keys.len() >= MAX_ATTRIBUTES {
             return Err(self.err_at(pos, format!("more than {MAX_ATTRIBUTES} attributes")));
         }
@@ -823,18 +859,15 @@ impl<'a> Builder<'a> {
         }
         let raw = self.input.get(from..close).unwrap_or("");
         let value = attr_value(self.input, from, raw).map_err(|(at, e)| self.err_at(at, e))?;
-        if key == "xmlns" {
+        if prefix.is_empty() && local == "xmlns" {
             let ns = self.intern(value)?;
             self.bindings.push(("", ns));
-        } else if let Some(prefix) = key.strip_prefix("xmlns:") {
+        } else if prefix == "xmlns" {
             let ns = self.intern(value)?;
-            self.bindings.push((prefix, ns));
+            self.bindings.push((local, ns));
         } else {
-            let (prefix, local) = match split_prefix(key) {
-                Some((p, l)) => (Some(p), l),
-                None => (None, key),
-            };
-            self.attr_prefixes.push(prefix);
+            self.attr_prefixes
+                .push((!prefix.is_empty()).then_some(prefix));
             self.doc.attrs.push(AttrData {
                 ns: 0,
                 name: local,
@@ -864,14 +897,12 @@ impl<'a> Builder<'a> {
     fn finish_start(
         &mut self,
         qname: &'a str,
+        prefix: &str,
+        name: &'a str,
         empty: bool,
         scope: usize,
         attrs_from: usize,
     ) -> Result<(), XmlError> {
-        let (prefix, name) = match split_prefix(qname) {
-            Some((p, l)) => (p, l),
-            None => ("", qname),
-        };
         let ns = self
             .lookup(prefix)
             .map_err(|p| self.err(format!("undeclared namespace prefix `{p}`")))?;
@@ -932,7 +963,7 @@ impl<'a> Builder<'a> {
         match self.stack.last() {
             None => return Err(self.err("end tag without a start tag".to_owned())),
             // The name found is not echoed: it is not a checked name and could be anything.
-            Some(open) if open.qname != qname => {
+            Some(open) if !same_short(open.qname, qname) => {
                 return Err(self.err(format!("end tag where `</{}>` was expected", open.qname)));
             }
             Some(_) => {}
@@ -996,14 +1027,8 @@ fn xml10_eols(text: Cow<'_, str>) -> Cow<'_, str> {
 
 /// `a == b` compared inline: prefixes are a few bytes, a call to `memcmp` costs more.
 #[inline]
-fn same_short(a: &str, b: &str) -> bool {
+pub(crate) fn same_short(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
-}
-
-/// `name.split_once(':')` with a plain loop: names are short, a `memchr` call costs more.
-fn split_prefix(name: &str) -> Option<(&str, &str)> {
-    let i = name.bytes().position(|b| b == b':')?;
-    Some((name.get(..i)?, name.get(i + 1..)?))
 }
 
 /// `text.trim().is_empty()`, without the Unicode tables for the usual ASCII indentation.
