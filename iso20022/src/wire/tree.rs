@@ -401,8 +401,8 @@ const NAME_BYTE: [bool; 256] = {
     t
 };
 
-/// The offset of the first `<` or `&` at or after `from` (the input length when none): where
-/// a text run ends. Eight bytes at a time: a byte equal to `b` is a zero byte of `word ^ b`,
+/// The offset of the first `<`, `&` or `\r` at or after `from` (the input length when none):
+/// where a text run ends or needs a closer look. Eight bytes at a time: a byte equal to `b` is a zero byte of `word ^ b`,
 /// and `(x - 0x01…) & !x & 0x80…` marks the lowest zero byte of `x` exactly (bits above it may
 /// be false marks, so only the lowest mark is used).
 fn text_end(bytes: &[u8], from: usize) -> usize {
@@ -410,17 +410,61 @@ fn text_end(bytes: &[u8], from: usize) -> usize {
     const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
     const LT: u64 = u64::from_le_bytes([b'<'; 8]);
     const AMP: u64 = u64::from_le_bytes([b'&'; 8]);
+    const CR: u64 = u64::from_le_bytes([b'\r'; 8]);
     let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
     let mut i = from;
     while let Some(chunk) = bytes.get(i..).and_then(|r| r.first_chunk::<8>()) {
         let word = u64::from_le_bytes(*chunk);
-        let marks = zero(word ^ LT) | zero(word ^ AMP);
+        let marks = zero(word ^ LT) | zero(word ^ AMP) | zero(word ^ CR);
         if marks != 0 {
             return i + (marks.trailing_zeros() / 8) as usize;
         }
         i += 8;
     }
-    scan(bytes, i, |b| b != b'<' && b != b'&')
+    scan(bytes, i, |b| !matches!(b, b'<' | b'&' | b'\r'))
+}
+
+/// A text run: where it ends, whether it holds a `\r`, and whether it is blank (`None`: it
+/// has non-ASCII characters, for [`blank`] to decide).
+struct TextRun {
+    end: usize,
+    cr: bool,
+    blank: Option<bool>,
+}
+
+/// Reads the text run at `from` in one pass: the leading XML whitespace byte by byte (between
+/// elements that is the whole run), the rest with [`text_end`], stopping again at each `\r`.
+#[inline(always)]
+fn text_run(bytes: &[u8], from: usize) -> TextRun {
+    let mut i = from;
+    let mut cr = false;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b' ' | b'\t' | b'\n' => {}
+            b'\r' => cr = true,
+            _ => break,
+        }
+        i += 1;
+    }
+    let blank = match bytes.get(i) {
+        None | Some(b'<' | b'&') => {
+            return TextRun {
+                end: i,
+                cr,
+                blank: Some(true),
+            };
+        }
+        Some(&b) if b >= 0x80 => None,
+        Some(_) => Some(false),
+    };
+    loop {
+        i = text_end(bytes, i);
+        if bytes.get(i) != Some(&b'\r') {
+            return TextRun { end: i, cr, blank };
+        }
+        cr = true;
+        i += 1;
+    }
 }
 
 #[inline(always)]
@@ -431,6 +475,20 @@ fn is_name_byte(b: u8) -> bool {
 #[inline(always)]
 fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// The end of the name at `from`: eight table look-ups per step while eight bytes remain (no
+/// bounds check between them), then byte by byte.
+#[inline(always)]
+fn name_end(bytes: &[u8], from: usize) -> usize {
+    let mut i = from;
+    while let Some(chunk) = bytes.get(i..).and_then(|r| r.first_chunk::<8>()) {
+        match chunk.iter().position(|&b| !is_name_byte(b)) {
+            Some(k) => return i + k,
+            None => i += 8,
+        }
+    }
+    scan(bytes, i, is_name_byte)
 }
 
 /// The first offset at or after `from` whose byte fails `keep` (the input length when none).
@@ -593,11 +651,12 @@ impl<'a> Builder<'a> {
                 namespaces: vec![Cow::Borrowed(""), Cow::Borrowed(XML_NS)],
                 first_root: NONE,
             },
+            // The binding and attribute buffers allocate on first use: most elements have none.
             stack: Vec::with_capacity(16),
             last_root: NONE,
-            bindings: Vec::with_capacity(8),
-            attr_prefixes: Vec::with_capacity(8),
-            attr_keys: Vec::with_capacity(8),
+            bindings: Vec::new(),
+            attr_prefixes: Vec::new(),
+            attr_keys: Vec::new(),
             pending: None,
             offset: 0,
         }
@@ -704,14 +763,20 @@ impl<'a> Builder<'a> {
 
     /// A run of character data up to the next `<` or `&`.
     fn text(&mut self, pos: usize) -> Result<usize, XmlError> {
-        let end = text_end(self.input.as_bytes(), pos);
+        let run = text_run(self.input.as_bytes(), pos);
+        let end = run.end;
         let text: Cow<'a, str> = Cow::Borrowed(self.input.get(pos..end).unwrap_or(""));
+        let eols = |t: Cow<'a, str>| if run.cr { xml10_eols(t) } else { t };
         let open_without_text = self
             .stack
             .last()
             .and_then(|o| self.doc.node(o.id))
             .is_some_and(|top| top.text.is_none());
-        if open_without_text && blank(&text) {
+        let blank = match run.blank {
+            Some(b) => b,
+            None => blank(&text),
+        };
+        if open_without_text && blank {
             // Indentation, most likely: held as read, normalised only if it turns out to be
             // the content of a leaf.
             let held = self.pending.as_ref().map_or(0, |p| p.len());
@@ -726,7 +791,7 @@ impl<'a> Builder<'a> {
             });
         } else {
             self.flush_pending()?;
-            self.push_text(xml10_eols(text))?;
+            self.push_text(eols(text))?;
         }
         Ok(end)
     }
@@ -780,7 +845,7 @@ impl<'a> Builder<'a> {
             return Err(self.err(format!("elements nested deeper than {MAX_DEPTH}")));
         }
         let bytes = self.input.as_bytes();
-        let name_end = scan(bytes, pos + 1, is_name_byte);
+        let name_end = name_end(bytes, pos + 1);
         let qname = self.input.get(pos + 1..name_end).unwrap_or("");
         let Some((prefix, local)) = split_name(qname) else {
             return Err(self.err(format!(
@@ -823,7 +888,7 @@ impl<'a> Builder<'a> {
     /// One `name="value"` (or `'value'`) at `pos`; returns the offset after the closing quote.
     fn attribute(&mut self, pos: usize) -> Result<usize, XmlError> {
         let bytes = self.input.as_bytes();
-        let key_end = scan(bytes, pos, is_name_byte);
+        let key_end = name_end(bytes, pos);
         let key = self.input.get(pos..key_end).unwrap_or("");
         let Some((prefix, local)) = split_name(key) else {
             return Err(self.err_at(
@@ -954,19 +1019,22 @@ impl<'a> Builder<'a> {
     /// `</name>`: must close the innermost open element, by the same name.
     fn end_tag(&mut self, pos: usize) -> Result<usize, XmlError> {
         let bytes = self.input.as_bytes();
-        let name_end = scan(bytes, pos + 2, is_name_byte);
-        let qname = self.input.get(pos + 2..name_end).unwrap_or("");
+        let Some(open) = self.stack.last() else {
+            return Err(self.err("end tag without a start tag".to_owned()));
+        };
+        // Compared in place: the name must be the open element's, then end.
+        let name_end = pos + 2 + open.qname.len();
+        let same = bytes
+            .get(pos + 2..name_end)
+            .is_some_and(|n| same_bytes(n, open.qname.as_bytes()))
+            && !bytes.get(name_end).copied().is_some_and(is_name_byte);
+        if !same {
+            // The name found is not echoed: it is not a checked name and could be anything.
+            return Err(self.err(format!("end tag where `</{}>` was expected", open.qname)));
+        }
         let close = scan(bytes, name_end, is_ws);
         if bytes.get(close) != Some(&b'>') {
             return Err(self.err_at(close, "end tag not closed by `>`".to_owned()));
-        }
-        match self.stack.last() {
-            None => return Err(self.err("end tag without a start tag".to_owned())),
-            // The name found is not echoed: it is not a checked name and could be anything.
-            Some(open) if !same_short(open.qname, qname) => {
-                return Err(self.err(format!("end tag where `</{}>` was expected", open.qname)));
-            }
-            Some(_) => {}
         }
         self.end()?;
         Ok(close + 1)
@@ -1022,6 +1090,40 @@ fn xml10_eols(text: Cow<'_, str>) -> Cow<'_, str> {
         Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
     } else {
         text
+    }
+}
+
+/// `a == b` for names, without a `memcmp` call: whole words, the last one overlapping the one
+/// before (a name of 11 bytes is compared as bytes 0..8 and 3..11).
+#[inline(always)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    fn word8(s: &[u8], at: usize) -> Option<u64> {
+        s.get(at..)?
+            .first_chunk::<8>()
+            .map(|c| u64::from_le_bytes(*c))
+    }
+    fn word4(s: &[u8], at: usize) -> Option<u32> {
+        s.get(at..)?
+            .first_chunk::<4>()
+            .map(|c| u32::from_le_bytes(*c))
+    }
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n >= 8 {
+        let mut i = 0;
+        while i + 8 < n {
+            if word8(a, i) != word8(b, i) {
+                return false;
+            }
+            i += 8;
+        }
+        word8(a, n - 8) == word8(b, n - 8)
+    } else if n >= 4 {
+        word4(a, 0) == word4(b, 0) && word4(a, n - 4) == word4(b, n - 4)
+    } else {
+        a.iter().zip(b).all(|(x, y)| x == y)
     }
 }
 
@@ -1281,5 +1383,20 @@ mod tests {
         let r = read("<é:Ünï xmlns:é='urn:x'><b\n>t</b\t></é:Ünï >").unwrap();
         assert_eq!((&*r[0].ns, r[0].name.as_str()), ("urn:x", "Ünï"));
         assert_eq!(r[0].children[0].text.as_deref(), Some("t"));
+    }
+
+    #[test]
+    fn name_compare_agrees_with_slice_equality() {
+        let a: Vec<u8> = (b'a'..=b'z').collect();
+        for n in 0..a.len() {
+            let x = &a[..n];
+            assert!(same_bytes(x, x), "{n}");
+            assert!(!same_bytes(x, &a[..n + 1]), "{n}");
+            for k in 0..n {
+                let mut y = x.to_vec();
+                y[k] = b'!';
+                assert!(!same_bytes(x, &y), "{n} {k}");
+            }
+        }
     }
 }
