@@ -1096,7 +1096,7 @@ fn xml10_eols(text: Cow<'_, str>) -> Cow<'_, str> {
 /// `a == b` for names, without a `memcmp` call: whole words, the last one overlapping the one
 /// before (a name of 11 bytes is compared as bytes 0..8 and 3..11).
 #[inline(always)]
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     fn word8(s: &[u8], at: usize) -> Option<u64> {
         s.get(at..)?
             .first_chunk::<8>()
