@@ -7,16 +7,16 @@
 //! processing instructions, the five predefined entities and character references) and cuts
 //! the input only at ASCII delimiters, so names and most text stay slices of the input with no
 //! second UTF-8 check (quick-xml re-validated every event, a sixth of the parse). Children are
-//! sibling links in one `Vec`, and namespace prefixes are resolved with a small binding stack. Names are resolved to
-//! (namespace, local name); prefixes are not kept, because Clearway writes every element
-//! prefix-free with a default namespace declared where it changes. Comments, processing
-//! instructions and whitespace-only text between elements are dropped (they carry no content);
-//! text inside a leaf element is kept exactly
-//! (line ends normalised as XML 1.0 says). A `DOCTYPE` is refused (no DTD, no entity
-//! expansion), as are unknown entity references, depth over [`MAX_DEPTH`], text over
-//! [`MAX_TEXT`] bytes, more than [`MAX_ATTRIBUTES`] attributes on a tag or
-//! [`MAX_NAMESPACES`] namespaces in a document, repeated attributes, names XML does not allow
-//! and `<` in an attribute value. Every error names the element path and the byte offset.
+//! sibling links in one `Vec`, and namespace prefixes are resolved with a small binding stack.
+//! Names are resolved to (namespace, local name); prefixes are not kept, because Clearway
+//! writes every element prefix-free with a default namespace declared where it changes.
+//! Comments, processing instructions and whitespace-only text between elements are dropped
+//! (they carry no content); text inside a leaf element is kept exactly (line ends normalised
+//! as XML 1.0 says). A `DOCTYPE` is refused (no DTD, no entity expansion), as are unknown
+//! entity references, depth over [`MAX_DEPTH`], text over [`MAX_TEXT`] bytes, more than
+//! [`MAX_ATTRIBUTES`] attributes on a tag, [`MAX_NAMESPACES`] namespaces in a document or
+//! [`MAX_BINDINGS`] declarations in scope, repeated attributes, names XML does not allow and
+//! `<` in an attribute value. Every error names the element path and the byte offset.
 //!
 //! Writing is canonical: attributes in the order read, `<a/>` for an empty element, escapes
 //! `&`, `<`, `>` (and `"` in attributes), namespaced attributes under a fixed prefix (`xsi` for
@@ -386,6 +386,8 @@ const XML_NS_ID: u32 = 1;
 pub const MAX_ATTRIBUTES: usize = 256;
 /// Most distinct namespace URIs in one input; bounds the interning scan.
 pub const MAX_NAMESPACES: usize = 1024;
+/// Most namespace declarations in scope at once; bounds the prefix look-up scan.
+pub const MAX_BINDINGS: usize = 1024;
 
 /// Bytes allowed in an XML name: the ASCII part of XML 1.0's `NameChar` (letters, digits,
 /// `_ - . :`), and every byte of a non-ASCII character (names may hold any letter; the input
@@ -924,6 +926,13 @@ impl<'a> Builder<'a> {
         }
         let raw = self.input.get(from..close).unwrap_or("");
         let value = attr_value(self.input, from, raw).map_err(|(at, e)| self.err_at(at, e))?;
+        let declares = (prefix.is_empty() && local == "xmlns") || prefix == "xmlns";
+        if declares && self.bindings.len() >= MAX_BINDINGS {
+            return Err(self.err_at(
+                pos,
+                format!("more than {MAX_BINDINGS} namespace declarations in scope"),
+            ));
+        }
         if prefix.is_empty() && local == "xmlns" {
             let ns = self.intern(value)?;
             self.bindings.push(("", ns));
@@ -1376,6 +1385,10 @@ mod tests {
             .collect();
         let e = read(&format!("<r>{ns}</r>")).unwrap_err();
         assert!(e.problem.contains("namespaces"), "{e}");
+        let decls: String = (0..200).map(|i| format!(" xmlns:p{i}='u'")).collect();
+        let deep = format!("<a{decls}>").repeat(6);
+        let e = read(&deep).unwrap_err();
+        assert!(e.problem.contains("declarations in scope"), "{e}");
     }
 
     #[test]
