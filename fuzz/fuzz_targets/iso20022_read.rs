@@ -1,6 +1,8 @@
-//! ISO 20022 reading on arbitrary bytes: the streaming validator (schema only, with business
-//! rules, and with each shipped market rule pack) must return a report or an error, and the
-//! camt.053/054 `StatementReader` must yield events until it ends; never a panic or a hang.
+//! ISO 20022 reading on arbitrary bytes: `iso20022::read` (the element tree and the typed
+//! models) must return a message or an error, and a message it returns must write and read
+//! back to the same message; the streaming validator (schema only, with business rules, and
+//! with each shipped market rule pack) must return a report or an error, and the camt.053/054
+//! `StatementReader` must yield events until it ends; never a panic or a hang.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -22,6 +24,15 @@ fn packs() -> &'static [RulePack] {
 }
 
 fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        if let Ok(msg) = iso20022::read(text) {
+            let out = iso20022::write(&msg);
+            match iso20022::read(&out) {
+                Ok(again) => assert_eq!(again, msg, "the written message reads back differently"),
+                Err(e) => panic!("the written message does not read back: {e}\n{out}"),
+            }
+        }
+    }
     let schema_only = Options {
         schema_only: true,
         ..Options::default()

@@ -1,8 +1,8 @@
 //! Parse and write of a ~3.7 KB pacs.008.001.08 (Swift envelope + BAH, the CBPR+ c.105.1.1
 //! sample in `fixtures/iso20022/roundtrip/`), beside the peers: bare quick-xml event loops over
-//! the same bytes, with its namespace resolver (`NsReader`) and without (`Reader`, which
-//! `wire::tree::Doc` reads with), the floor any quick-xml based reader stands on. On a shared
-//! machine compare ratios within one run, or count instructions with
+//! the same bytes, with its namespace resolver (`NsReader`) and without (`Reader`), the floor
+//! a quick-xml based reader would stand on (`wire::tree::Doc` has its own tokenizer and reads
+//! below both). On a shared machine compare ratios within one run, or count instructions with
 //! `examples/parse_loop.rs` under callgrind.
 //!
 //! Run: `cargo bench -p clearway-iso20022 --bench message`.
@@ -32,8 +32,7 @@ fn bench(c: &mut Criterion) {
             n
         })
     });
-    // The reader under `wire::tree::Doc`: quick-xml without its namespace resolver (the tree
-    // resolves prefixes with its own small binding stack).
+    // quick-xml without its namespace resolver: events only, no names resolved.
     group.bench_function("peer: quick-xml event loop, no namespaces", |b| {
         b.iter(|| {
             let mut reader = quick_xml::reader::Reader::from_str(black_box(PACS008));

@@ -1,5 +1,7 @@
 //! Parses (or writes) the ~3.7 KB pacs.008 roundtrip fixture N times, for instruction counts
-//! under `valgrind --tool=callgrind`, beside a bare quick-xml event loop over the same bytes.
+//! under `valgrind --tool=callgrind`, beside bare quick-xml event loops over the same bytes.
+//! Count two runs (e.g. 100 and 1100) and divide the difference by 1000 to leave start-up out;
+//! measured so: bare 155k, bare-plain 93k, tree 66k, parse 105k instructions per pass.
 //!
 //! Run: `cargo build --profile bench -p clearway-iso20022 --example parse_loop`, then
 //! `valgrind --tool=callgrind target/release/examples/parse_loop parse 1000` (modes: `bare`,
@@ -57,7 +59,7 @@ fn main() {
             "parse" => iso20022::read(black_box(PACS008)).map_or(0, |m| m.envelope.roots.len()),
             "write" => iso20022::write(black_box(&msg)).len(),
             other => {
-                eprintln!("unknown mode {other}: use bare, tree, parse or write");
+                eprintln!("unknown mode {other}: use bare, bare-plain, tree, parse or write");
                 std::process::exit(2);
             }
         };

@@ -278,7 +278,7 @@ impl<'a> In<'a> {
 #[inline]
 fn find_known(known: &[&str], from: usize, name: &str) -> Option<usize> {
     let (head, tail) = known.split_at(from.min(known.len()));
-    let same = |k: &&str| k.len() == name.len() && k.as_bytes() == name.as_bytes();
+    let same = |k: &&str| tree::same_bytes(k.as_bytes(), name.as_bytes());
     match tail.iter().position(same) {
         Some(i) => Some(from.min(known.len()) + i),
         None => head.iter().position(same),
