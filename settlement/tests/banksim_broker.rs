@@ -374,3 +374,191 @@ async fn faults_are_sent_as_planned_and_a_seed_repeats() {
     }
     assert_eq!(runs[0], runs[1], "same seed, same answers");
 }
+
+/// Lines of the state file that record a request done.
+fn done_lines(journal: &Path) -> usize {
+    let mut state = journal.as_os_str().to_owned();
+    state.push(".state");
+    std::fs::read_to_string(PathBuf::from(state))
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains("\"t\":\"done\""))
+        .count()
+}
+
+fn distinct(m: &Multiset) -> Vec<&(String, String, String, String)> {
+    m.keys().collect()
+}
+
+fn statement_bytes(files: &[PathBuf]) -> BTreeMap<String, Vec<u8>> {
+    files
+        .iter()
+        .map(|f| {
+            let name = f.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(f).unwrap())
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_loses_no_answer_and_changes_none() {
+    let sepa = profiles()
+        .into_iter()
+        .find(|p| p.id == "sepa-bank")
+        .unwrap();
+    let requests = generated_requests(&sepa, 5, 30);
+    let mut cfg = config(9);
+    cfg.return_rate = PerMille::new(300).unwrap();
+    let faults = Faults {
+        dup: PerMille::new(200).unwrap(),
+        malformed: PerMille::new(100).unwrap(),
+        ..Faults::none()
+    };
+    let settings = |profile: &Profile, dir: &Path| Settings {
+        profile: profile.clone(),
+        config: cfg.clone(),
+        faults,
+        journal: Some(dir.join("journal.jsonl")),
+        statements: Some(dir.join("statements")),
+        day_close_after: None,
+    };
+
+    // Uninterrupted.
+    let env = Env::start().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let profile = on_prefix(&sepa, &env.prefix);
+    let run = run_once(
+        &env,
+        &profile,
+        settings(&profile, tmp.path()),
+        &requests,
+        tmp.path(),
+    )
+    .await;
+    let whole = received(&run.answers);
+    let whole_statements = statement_bytes(&run.report.days_closed[0].statements);
+    assert!(!whole_statements.is_empty());
+    env.cleanup(&[BankId::parse(&profile.id).unwrap()]).await;
+
+    // Interrupted: long ticks hold the ACSCs, the process "dies" (future and simulator dropped,
+    // connection closed, nothing flushed) once requests are journaled, and a new simulator
+    // reopens the files.
+    let env = Env::start().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let profile = on_prefix(&sepa, &env.prefix);
+    let bank = BankId::parse(&profile.id).unwrap();
+    env.topology
+        .declare(&env.conn, std::slice::from_ref(&bank))
+        .await
+        .unwrap();
+    publish(&profile.queues.outbound, &requests).await;
+    let journal = tmp.path().join("journal.jsonl");
+    let url = AmqpUrl::from_env().unwrap();
+    let slow = BankSimConfig {
+        tick: Duration::from_millis(300),
+        connection_name: format!("{} bank-sim", env.prefix),
+        ..BankSimConfig::default()
+    };
+    {
+        let mut sim = Simulator::open(settings(&profile, tmp.path())).unwrap();
+        let stop = CancellationToken::new();
+        tokio::select! {
+            result = run_bank_sim(&url, &mut sim, &slow, &stop) => panic!("ended early: {result:?}"),
+            () = eventually(Duration::from_secs(15), || async { journal_counts(&journal).0 >= 5 }) => {}
+        }
+    }
+    let before = done_lines(&journal);
+    assert!(
+        before < requests.len(),
+        "the crash came after everything was done"
+    );
+    let mut sim = Simulator::open(settings(&profile, tmp.path())).unwrap();
+    let stop = CancellationToken::new();
+    let fast = BankSimConfig {
+        tick: Duration::from_millis(10),
+        ..slow.clone()
+    };
+    let driver = async {
+        eventually(Duration::from_secs(30), || async {
+            done_lines(&journal) >= requests.len()
+        })
+        .await;
+        stop.cancel();
+    };
+    let (report, ()) = tokio::join!(run_bank_sim(&url, &mut sim, &fast, &stop), driver);
+    let report = report.unwrap();
+    assert!(report.recovered >= 1, "{report:?}");
+    assert_eq!(
+        done_lines(&journal),
+        requests.len(),
+        "each request done once"
+    );
+    let (lines, duplicates) = journal_counts(&journal);
+    assert_eq!(
+        lines - duplicates,
+        requests.len(),
+        "one first line per request"
+    );
+    let answers = env.drain(&profile.queues.inbound).await;
+    let resumed = received(&answers);
+    assert_eq!(
+        distinct(&resumed),
+        distinct(&whole),
+        "same answers, none lost"
+    );
+    let mut bytes_of: BTreeMap<&str, &str> = BTreeMap::new();
+    for (id, _, _, sha) in resumed.keys() {
+        assert_eq!(
+            *bytes_of.entry(id).or_insert(sha),
+            sha.as_str(),
+            "{id}: two bodies"
+        );
+    }
+    assert_eq!(report.days_closed.len(), 1);
+    assert_eq!(
+        statement_bytes(&report.days_closed[0].statements),
+        whole_statements,
+        "the same statements"
+    );
+    env.cleanup(&[bank]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_day_closes_every_n_requests() {
+    let sepa = profiles()
+        .into_iter()
+        .find(|p| p.id == "sepa-bank")
+        .unwrap();
+    let requests = generated_requests(&sepa, 3, 25);
+    let n = requests.len();
+    let env = Env::start().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let profile = on_prefix(&sepa, &env.prefix);
+    let cfg = config(4);
+    let settings = Settings {
+        profile: profile.clone(),
+        config: cfg.clone(),
+        faults: Faults::none(),
+        journal: Some(tmp.path().join("journal.jsonl")),
+        statements: Some(tmp.path().join("statements")),
+        day_close_after: Some(10),
+    };
+    let run = run_once(&env, &profile, settings, &requests, tmp.path()).await;
+    // Days of 10 requests (the repeat is a duplicate and counts for none), the last closed on stop.
+    let days: Vec<u32> = run.report.days_closed.iter().map(|d| d.day).collect();
+    assert_eq!(days, (0..n.div_ceil(10) as u32).collect::<Vec<_>>());
+    // Request i was answered with the clock of day i / 10.
+    let mut want = Multiset::new();
+    for (day, chunk) in requests.chunks(10).enumerate() {
+        let mut c = cfg.clone();
+        c.clock += chrono::Duration::days(day as i64);
+        want.extend(expected(&profile, &c, &Faults::none(), chunk));
+    }
+    assert_eq!(received(&run.answers), want);
+    for closed in &run.report.days_closed {
+        for file in &closed.statements {
+            xmllint(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        }
+    }
+    env.cleanup(&[BankId::parse(&profile.id).unwrap()]).await;
+}
