@@ -562,3 +562,71 @@ async fn the_day_closes_every_n_requests() {
     }
     env.cleanup(&[BankId::parse(&profile.id).unwrap()]).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_connection_reconnects_and_loses_nothing() {
+    let sepa = profiles()
+        .into_iter()
+        .find(|p| p.id == "sepa-bank")
+        .unwrap();
+    let requests = generated_requests(&sepa, 8, 30);
+    let cfg = config(21);
+    let env = Env::start().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let profile = on_prefix(&sepa, &env.prefix);
+    let bank = BankId::parse(&profile.id).unwrap();
+    env.topology
+        .declare(&env.conn, std::slice::from_ref(&bank))
+        .await
+        .unwrap();
+    publish(&profile.queues.outbound, &requests).await;
+    let journal = tmp.path().join("journal.jsonl");
+    let mut sim = Simulator::open(Settings {
+        profile: profile.clone(),
+        config: cfg.clone(),
+        faults: Faults::none(),
+        journal: Some(journal.clone()),
+        statements: None,
+        day_close_after: None,
+    })
+    .unwrap();
+    let name = format!("{} bank-sim", env.prefix);
+    let config = BankSimConfig {
+        tick: Duration::from_millis(300), // the ACSCs are still held when the connection goes
+        connection_name: name.clone(),
+        ..BankSimConfig::default()
+    };
+    let url = AmqpUrl::from_env().unwrap();
+    let stop = CancellationToken::new();
+    let driver = async {
+        eventually(Duration::from_secs(15), || async {
+            journal_counts(&journal).0 >= 5
+        })
+        .await;
+        assert_eq!(broker_common::close_connections_named(&name), 1);
+        eventually(Duration::from_secs(30), || async {
+            done_lines(&journal) >= requests.len()
+        })
+        .await;
+        stop.cancel();
+    };
+    let (report, ()) = tokio::join!(run_bank_sim(&url, &mut sim, &config, &stop), driver);
+    let report = report.unwrap();
+    assert!(report.reconnects >= 1, "{report:?}");
+    assert!(report.recovered >= 1, "{report:?}");
+    assert_eq!(
+        done_lines(&journal),
+        requests.len(),
+        "each request done once"
+    );
+    let (lines, duplicates) = journal_counts(&journal);
+    assert_eq!(lines - duplicates, requests.len());
+    let want = expected(&profile, &cfg, &Faults::none(), &requests);
+    let got = received(&env.drain(&profile.queues.inbound).await);
+    assert_eq!(
+        distinct(&got),
+        distinct(&want),
+        "every answer, none changed"
+    );
+    env.cleanup(&[bank]).await;
+}
