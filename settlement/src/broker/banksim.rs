@@ -5,7 +5,8 @@
 //! every answer it is owed during the day was confirmed and the simulator recorded it done. It
 //! decides nothing about answers (the simulator does); it only keeps time and talks to RabbitMQ.
 //!
-//! One connection with three channels: deliveries, publishes with confirms, and the topology
+//! One connection with four channels: deliveries, publishes with confirms, a probe for the
+//! watchdog (a consumer idle while its queue has messages is recreated), and the topology
 //! declared at start (the service's `Topology`, derived from the profile's queue names). A lost
 //! connection reconnects with backoff; whatever was being answered comes back as a redelivery and
 //! the simulator recovers it. Stop (SIGTERM) cancels the consumer, sends every answer still held
@@ -18,7 +19,10 @@ use futures_lite::StreamExt;
 use lapin::{
     Acker,
     message::Delivery as AmqpDelivery,
-    options::{BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicQosOptions},
+    options::{
+        BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicQosOptions,
+        QueueDeclareOptions,
+    },
     types::FieldTable,
 };
 use tokio::time::Instant;
@@ -45,6 +49,9 @@ pub struct BankSimConfig {
     /// Backoff between reconnects: first delay and cap.
     pub reconnect_initial: Duration,
     pub reconnect_max: Duration,
+    /// No delivery for this long while the queue holds ready messages: reconnect (lapin #222,
+    /// #389: a consumer stream can go silent after a reset).
+    pub watchdog_idle: Duration,
     /// The connection's name in `rabbitmqctl list_connections client_properties`.
     pub connection_name: String,
 }
@@ -52,13 +59,14 @@ pub struct BankSimConfig {
 impl Default for BankSimConfig {
     fn default() -> Self {
         BankSimConfig {
-            prefetch: 100,
+            prefetch: 300,
             tick: Duration::from_millis(50),
-            batch_size_max: 100,
+            batch_size_max: 200,
             batch_linger: Duration::from_millis(5),
             confirm_timeout: Duration::from_secs(5),
             reconnect_initial: Duration::from_millis(100),
             reconnect_max: Duration::from_secs(10),
+            watchdog_idle: Duration::from_secs(30),
             connection_name: "clearway-bank-sim".to_owned(),
         }
     }
@@ -252,6 +260,7 @@ async fn session(
         .await
         .map_err(BrokerError::amqp("basic.qos on", &outbound))?;
     let confirms = Confirms::new(conn.channel().await?, 1000, config.confirm_timeout).await?;
+    let probe = conn.channel().await?;
     let mut consumer = channel
         .basic_consume(
             outbound.as_str().into(),
@@ -288,6 +297,20 @@ async fn session(
                 () = sleep_until(next_due), if next_due.is_some() => {
                     s.fire_due(Instant::now()).await?;
                     s.settle().await?;
+                }
+                () = tokio::time::sleep(config.watchdog_idle) => {
+                    let state = probe
+                        .queue_declare(
+                            outbound.as_str().into(),
+                            QueueDeclareOptions { passive: true, ..QueueDeclareOptions::default() },
+                            FieldTable::default(),
+                        )
+                        .await
+                        .map_err(BrokerError::amqp("queue.declare (passive)", &outbound))?;
+                    if state.message_count() > 0 {
+                        tracing::warn!(queue = %outbound, "consumer silent while its queue has messages; reconnecting");
+                        return Err(BrokerError::ConsumerCancelled { queue: outbound.clone() }.into());
+                    }
                 }
                 next = consumer.next() => {
                     let mut batch = vec![delivered(next, &outbound)?];
