@@ -6,6 +6,7 @@ use std::fmt;
 use clap::{Parser, Subcommand};
 
 mod adapt;
+mod bank_sim;
 pub(crate) mod emv;
 mod generate_events;
 pub(crate) mod iso20022;
@@ -38,6 +39,8 @@ enum Command {
     Publish(publish::Args),
     /// Clearing items in the settlement store ($DATABASE_URL, default ./clearway.db).
     Items(items::Args),
+    /// A simulated bank on RabbitMQ: answers the profile's outbound queue on its inbound one.
+    BankSim(bank_sim::Args),
 }
 
 /// What a command that ran to its end found.
@@ -59,6 +62,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Generate(args) => generate_events::run(args),
         Command::Publish(args) => publish::run(args),
         Command::Items(args) => items::run(args),
+        Command::BankSim(args) => bank_sim::run(args),
     }
 }
 

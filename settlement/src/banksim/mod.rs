@@ -10,13 +10,16 @@
 //! - [`journal`]: one JSON line per message received, dedupe by `message_id`, reopened after a
 //!   restart;
 //! - [`faults`]: a pure planner that duplicates, reorders, delays or garbles answers on demand;
-//! - [`Bank`]: the four together, what `clearway bank-sim` calls per delivery.
+//! - [`Bank`]: the four together, what `clearway bank-sim` calls per delivery;
+//! - [`run`]: the simulator's day (timing, end of day, crash recovery) for the AMQP loop in
+//!   `broker::banksim`.
 //!
 //! Every "random" choice is a hash of (seed, what is decided, the message's id): see [`pick`].
 
 mod answer;
 pub mod faults;
 pub mod journal;
+pub mod run;
 pub mod statement;
 
 use std::fmt;

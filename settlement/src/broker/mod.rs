@@ -9,6 +9,7 @@
 //! timeout; topology declarations run on a channel of their own, since a failed declare closes
 //! its channel.
 
+mod banksim;
 mod confirms;
 mod consumer;
 mod depth;
@@ -21,6 +22,9 @@ use std::time::Duration;
 
 use lapin::ConnectionProperties;
 
+pub use banksim::{
+    BankSimConfig, BankSimError, BankSimReport, bank_topology, cancel_on_signals, run_bank_sim,
+};
 pub use consumer::{Consumer, ConsumerConfig, ConsumerMetrics, MetricsSnapshot};
 pub use depth::{QueueDepth, queue_depths};
 pub use publish::{LineProblem, PublishError, PublishReport, publish_events};
