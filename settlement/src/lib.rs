@@ -11,12 +11,15 @@
 //! - [`broker`]: topology, the batch consumer (ack after commit), the outbox relay (publisher
 //!   confirms), `publish`, queue depths;
 //! - [`banksim`]: the bank simulator's broker-free core (answers, journal, statements, faults);
-//! - [`metrics`]: Prometheus metrics and the `/metrics`, `/health` endpoints.
+//! - [`metrics`]: Prometheus metrics and the `/metrics`, `/health` endpoints;
+//! - [`config`] and [`service`]: the settings, `clearway run` and `clearway status`.
 
 pub mod banksim;
 pub mod broker;
+pub mod config;
 pub mod flow;
 pub mod ingest;
 pub mod lifecycle;
 pub mod metrics;
+pub mod service;
 pub mod store;

@@ -12,6 +12,8 @@ pub(crate) mod iso20022;
 pub(crate) mod iso8583;
 mod items;
 mod publish;
+mod run;
+mod status;
 
 /// Clearway: translates wallet events into ISO 20022 and ISO 8583 messages, drives clearing with
 /// banks and reconciles the ledger against their statements.
@@ -38,6 +40,10 @@ enum Command {
     Publish(publish::Args),
     /// Clearing items in the settlement store ($DATABASE_URL, default ./clearway.db).
     Items(items::Args),
+    /// The service: consumers, outbox relay, metrics; stops cleanly on SIGTERM.
+    Run(run::Args),
+    /// Queue depths, inbox, outbox pending, dead letters and items by state.
+    Status(status::Args),
 }
 
 /// What a command that ran to its end found.
@@ -59,6 +65,8 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Generate(args) => generate_events::run(args),
         Command::Publish(args) => publish::run(args),
         Command::Items(args) => items::run(args),
+        Command::Run(args) => run::run(args),
+        Command::Status(args) => status::run(args),
     }
 }
 
