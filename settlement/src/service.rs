@@ -123,6 +123,28 @@ pub fn load_banks(dir: &Path, topology: &Topology) -> Result<Vec<Profile>, Servi
     Ok(profiles)
 }
 
+/// Attempts at opening the store before giving up.
+const STORE_OPEN_ATTEMPTS: u32 = 5;
+
+/// `Store::open`, retried a few times on a migration failure: two processes that open a fresh
+/// SQLite database at once (a `clearway status` beside a starting `clearway run`) both try to
+/// create the schema, and the loser fails with "table already exists"; its retry finds the
+/// schema in place. Other failures (unreachable, refused credentials) are returned at once.
+async fn open_store(url: &str) -> Result<Store, store::Error> {
+    let mut attempt = 0;
+    loop {
+        match Store::open(url).await {
+            Err(store::Error::Migrate(error)) if attempt + 1 < STORE_OPEN_ATTEMPTS => {
+                attempt += 1;
+                tracing::warn!(%error, attempt, "migrating the store failed; retrying");
+                tokio::time::sleep(std::time::Duration::from_millis(200 * u64::from(attempt)))
+                    .await;
+            }
+            result => return result,
+        }
+    }
+}
+
 fn bank_ids(profiles: &[Profile]) -> Vec<BankId> {
     // load_banks parsed every id already
     profiles
@@ -185,7 +207,7 @@ pub async fn run(settings: &Settings, stop: &CancellationToken) -> Result<RunRep
         url: settings.database_url_redacted(),
         source,
     };
-    let store = Store::open(&settings.database_url)
+    let store = open_store(&settings.database_url)
         .await
         .map_err(store_error)?;
     let conn = broker::connect(&settings.amqp_url, &format!("{name} control")).await?;
@@ -588,7 +610,7 @@ pub async fn status(settings: &Settings) -> Result<Status, StatusError> {
     let profiles = load_banks(&settings.profiles, topology)?;
     let banks = bank_ids(&profiles);
     let mut problems = Vec::new();
-    let summary = match Store::open(&settings.database_url).await {
+    let summary = match open_store(&settings.database_url).await {
         Ok(store) => {
             let summary = Summary::load(&store).await;
             store.close().await;
