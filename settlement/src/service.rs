@@ -505,7 +505,14 @@ struct Poller {
 /// Every `lag_poll`: queue depths → `consumer_lag` and the broker and consumer checks; the
 /// outbox → `outbox_pending` and the store check. Logs only when a check changes.
 async fn poll(mut p: Poller) {
-    let mut was: BTreeMap<String, bool> = BTreeMap::new();
+    // As `run` set them: a consumer is down until the broker shows it registered, which is
+    // not news; every later change is logged.
+    let mut was: BTreeMap<String, bool> = p
+        .running
+        .iter()
+        .map(|(queue, _)| (format!("consumer {queue}"), false))
+        .chain([("store".to_owned(), true), ("broker".to_owned(), true)])
+        .collect();
     let name = format!("{} control", p.settings.name);
     loop {
         let mut checks: Vec<(String, bool)> = Vec::new();

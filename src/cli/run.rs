@@ -97,12 +97,14 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
     }
 }
 
-/// Logs to standard error; `RUST_LOG` narrows or widens the default (`info`, with lapin and
-/// sqlx at `warn`: their debug lines are noise, and lapin's may hold connection details).
+/// Logs to standard error; `RUST_LOG` narrows or widens the default: `info`, sqlx at `warn`,
+/// lapin off. lapin reports the clean close of a connection with open channels as an ERROR
+/// (every consumer at every SIGTERM), and its debug lines may hold connection details; the
+/// broker module logs every failure itself.
 fn init_logging(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,lapin=warn,sqlx=warn"));
+        .unwrap_or_else(|_| EnvFilter::new("info,lapin=off,sqlx=warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
