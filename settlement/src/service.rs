@@ -616,38 +616,38 @@ pub async fn status(settings: &Settings) -> Result<Status, StatusError> {
     let topology = &settings.topology;
     let profiles = load_banks(&settings.profiles, topology)?;
     let banks = bank_ids(&profiles);
-    let mut problems = Vec::new();
-    let summary = match open_store(&settings.database_url).await {
-        Ok(store) => {
-            let summary = Summary::load(&store).await;
-            store.close().await;
-            summary.map_err(|e| {
-                problems.push(format!(
-                    "database {} unreadable: {e}",
-                    settings.database_url_redacted()
-                ))
-            })
-        }
-        Err(e) => {
-            problems.push(format!(
-                "database {} unreachable: {e}",
-                settings.database_url_redacted()
-            ));
-            Err(())
+    // Both at once: an unreachable database costs its whole wait, which the broker need not add to.
+    let database = async {
+        let url = settings.database_url_redacted();
+        match tokio::time::timeout(STATUS_DATABASE_WAIT, open_store(&settings.database_url)).await {
+            Ok(Ok(store)) => {
+                let summary = Summary::load(&store).await;
+                store.close().await;
+                summary.map_err(|e| format!("database {url} unreadable: {e}"))
+            }
+            Ok(Err(e)) => Err(format!("database {url} unreachable: {e}")),
+            Err(_elapsed) => Err(format!(
+                "database {url} unreachable: no connection within {STATUS_DATABASE_WAIT:?}"
+            )),
         }
     };
-    let name = format!("{} status", settings.name);
-    let depths = match broker::connect(&settings.amqp_url, &name).await {
-        Ok(conn) => {
-            let depths = broker::queue_depths(&conn, &topology.all_queues(&banks)).await;
-            conn.close().await;
-            depths.map_err(|e| problems.push(format!("broker {}: {e}", settings.amqp_url)))
-        }
-        Err(e) => {
-            problems.push(format!("broker unreachable: {e}"));
-            Err(())
+    let broker = async {
+        let name = format!("{} status", settings.name);
+        match broker::connect(&settings.amqp_url, &name).await {
+            Ok(conn) => {
+                let depths = broker::queue_depths(&conn, &topology.all_queues(&banks)).await;
+                conn.close().await;
+                depths.map_err(|e| format!("broker {}: {e}", settings.amqp_url))
+            }
+            Err(e) => Err(format!("broker unreachable: {e}")),
         }
     };
+    let (summary, depths) = tokio::join!(database, broker);
+    let problems: Vec<String> = [summary.as_ref().err(), depths.as_ref().err()]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
     match (summary, depths) {
         (Ok(store), Ok(depths)) => Ok(Status {
             queues: depths
@@ -663,6 +663,10 @@ pub async fn status(settings: &Settings) -> Result<Status, StatusError> {
         _ => Err(StatusError::Unreachable(Unreachable(problems))),
     }
 }
+
+/// How long `clearway status` waits for the database (sqlx retries a refused connection until
+/// its pool's 30 s acquire timeout; a status command should answer sooner).
+pub const STATUS_DATABASE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Why `clearway status` has nothing to show.
 #[derive(Debug, thiserror::Error)]
