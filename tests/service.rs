@@ -564,6 +564,20 @@ fn clean_run(db: Db, test: &str) {
     let addr = service.metrics_addr();
     let s = world.wait_quiescent();
     world.assert_exact(&s);
+    let text = clearway()
+        .args(["status", "--config"])
+        .arg(world.config())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains(&format!("inbox: {} deliveries recorded", world.unique)),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("dead letters: conflict {}", world.conflicts)),
+        "{text}"
+    );
     let topology = world.topology();
     let messages: usize = world.expected_messages.values().sum();
 
