@@ -809,14 +809,26 @@ fn broker_restart_mid_run_loses_and_doubles_nothing() {
     );
     world.publish();
     let mut service = world.start(&config);
-    world.wait_for("some batches", |s| s["inbox"].as_u64().unwrap() >= 100);
+    let before = world.wait_for("some batches", |s| s["inbox"].as_u64().unwrap() >= 100);
     rabbitmqctl("stop_app");
+    let at_stop = before["inbox"].as_u64().unwrap() as usize;
+    assert!(
+        at_stop < world.unique,
+        "the broker stopped after the end ({at_stop})"
+    );
     std::thread::sleep(Duration::from_secs(3));
     rabbitmqctl("start_app");
     rabbitmqctl("await_startup");
     let s = world.wait_quiescent();
-    world.assert_conserved(&s, false);
+    let reordered = world.assert_conserved(&s, false);
     service.stop_ok();
+    let stopped = service.log("stopped");
+    let reconnects = stopped["fields"]["reconnects"].as_u64().unwrap();
+    assert!(
+        reconnects >= 1,
+        "the consumers never lost the broker: {stopped}"
+    );
+    eprintln!("broker restart: {reconnects} consumer reconnects; {reordered} reordered; {stopped}");
 }
 
 fn rabbitmqctl(command: &str) {

@@ -353,7 +353,10 @@ pub async fn run(settings: &Settings, stop: &CancellationToken) -> Result<RunRep
         applied = report.consumed.applied,
         duplicates = report.consumed.duplicates,
         dead_letters = report.consumed.dead_letters,
+        redelivered = report.consumed.redelivered,
+        reconnects = report.consumed.reconnects,
         published = report.relayed.published,
+        relay_reconnects = report.relayed.reconnects,
         "stopped"
     );
     match first_error {
