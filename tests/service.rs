@@ -100,6 +100,7 @@ impl World {
                 None,
             ),
             Db::Postgres => {
+                drop_stale_databases();
                 let name = format!("cw_svc_{}_{test}", std::process::id());
                 psql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
                 // template0 takes no connections, so parallel tests can copy it at once
@@ -239,13 +240,19 @@ impl World {
 
     /// Every unique event recorded, its messages published, the events queue drained.
     fn wait_quiescent(&self) -> Value {
-        let events_queue = self.topology().events_queue;
+        let Topology {
+            events_queue,
+            dead_queue,
+            ..
+        } = self.topology();
         self.wait_for("quiescence", |s| {
             s["inbox"] == self.unique
                 && s["outbox_pending"] == 0
                 && items_total(s) == self.expected_items
                 && queue(s, &events_queue) == 0
                 && dead_letters(s, "conflict") >= self.conflicts
+                // the dead letters of the last batch are published after its commit
+                && queue(s, &dead_queue) >= dead_total(s)
         })
     }
 
@@ -390,6 +397,15 @@ fn items_total(s: &Value) -> usize {
         .sum()
 }
 
+fn dead_total(s: &Value) -> usize {
+    s["dead_letters_by_reason"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_u64().unwrap() as usize)
+        .sum()
+}
+
 fn dead_letters(s: &Value, reason: &str) -> usize {
     s["dead_letters_by_reason"][reason].as_u64().unwrap_or(0) as usize
 }
@@ -419,6 +435,33 @@ fn clearway() -> Command {
         command.env_remove(var);
     }
     command
+}
+
+/// Drops the `cw_svc_<pid>_…` databases of test processes that are gone (a run that was
+/// killed never ran its `Drop`).
+fn drop_stale_databases() {
+    let out = Command::new("psql")
+        .arg(pg_admin_url())
+        .args([
+            "-Atc",
+            "SELECT datname FROM pg_database WHERE datname LIKE 'cw_svc_%'",
+        ])
+        .output()
+        .expect("psql runs");
+    for name in String::from_utf8_lossy(&out.stdout).lines() {
+        let pid = name.trim_start_matches("cw_svc_").split('_').next();
+        let alive = pid.is_some_and(|p| Path::new("/proc").join(p).exists());
+        if !alive {
+            let _ = Command::new("psql")
+                .arg(pg_admin_url())
+                .args([
+                    "-q",
+                    "-c",
+                    &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                ])
+                .output();
+        }
+    }
 }
 
 fn psql(sql: &str) {
@@ -755,12 +798,17 @@ fn two_instances_on_one_postgres_share_the_work() {
     let mut first = world.start(&a);
     let mut second = world.start(&b);
     world.publish();
-    let events_queue = world.topology().events_queue;
+    let Topology {
+        events_queue,
+        dead_queue,
+        ..
+    } = world.topology();
     world.wait_for("quiescence", |s| {
         s["inbox"] == world.unique
             && s["outbox_pending"] == 0
             && items_total(s) == world.expected_items
             && queue(s, &events_queue) == 0
+            && queue(s, &dead_queue) >= dead_total(s)
     });
     first.stop_ok();
     second.stop_ok();

@@ -619,7 +619,8 @@ pub async fn status(settings: &Settings) -> Result<Status, StatusError> {
     let topology = &settings.topology;
     let profiles = load_banks(&settings.profiles, topology)?;
     let banks = bank_ids(&profiles);
-    // Both at once: an unreachable database costs its whole wait, which the broker need not add to.
+    // Connect to both at once: an unreachable database costs its whole wait, which the broker
+    // need not add to.
     let database = async {
         let url = settings.database_url_redacted();
         match tokio::time::timeout(STATUS_DATABASE_WAIT, open_store(&settings.database_url)).await {
@@ -634,18 +635,18 @@ pub async fn status(settings: &Settings) -> Result<Status, StatusError> {
             )),
         }
     };
-    let broker = async {
-        let name = format!("{} status", settings.name);
-        match broker::connect(&settings.amqp_url, &name).await {
-            Ok(conn) => {
-                let depths = broker::queue_depths(&conn, &topology.all_queues(&banks)).await;
-                conn.close().await;
-                depths.map_err(|e| format!("broker {}: {e}", settings.amqp_url))
-            }
-            Err(e) => Err(format!("broker unreachable: {e}")),
+    let name = format!("{} status", settings.name);
+    let (summary, conn) = tokio::join!(database, broker::connect(&settings.amqp_url, &name));
+    // Depths after the database: a row counted published there was confirmed by the broker
+    // before, so it is in its queue now (the other order could count it in neither).
+    let depths = match conn {
+        Ok(conn) => {
+            let depths = broker::queue_depths(&conn, &topology.all_queues(&banks)).await;
+            conn.close().await;
+            depths.map_err(|e| format!("broker {}: {e}", settings.amqp_url))
         }
+        Err(e) => Err(format!("broker unreachable: {e}")),
     };
-    let (summary, depths) = tokio::join!(database, broker);
     let problems: Vec<String> = [summary.as_ref().err(), depths.as_ref().err()]
         .into_iter()
         .flatten()
