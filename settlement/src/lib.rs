@@ -12,13 +12,16 @@
 //!   confirms), `publish`, queue depths;
 //! - [`banksim`]: the bank simulator's broker-free core (answers, journal, statements, faults);
 //! - [`seal`]: outbox payloads encrypted at rest (they hold card numbers and names);
-//! - [`metrics`]: Prometheus metrics and the `/metrics`, `/health` endpoints.
+//! - [`metrics`]: Prometheus metrics and the `/metrics`, `/health` endpoints;
+//! - [`config`] and [`service`]: the settings, `clearway run` and `clearway status`.
 
 pub mod banksim;
 pub mod broker;
+pub mod config;
 pub mod flow;
 pub mod ingest;
 pub mod lifecycle;
 pub mod metrics;
 pub mod seal;
+pub mod service;
 pub mod store;

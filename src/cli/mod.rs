@@ -13,6 +13,8 @@ pub(crate) mod iso20022;
 pub(crate) mod iso8583;
 mod items;
 mod publish;
+mod run;
+mod status;
 
 /// Clearway: translates wallet events into ISO 20022 and ISO 8583 messages, drives clearing with
 /// banks and reconciles the ledger against their statements.
@@ -41,6 +43,10 @@ enum Command {
     Items(items::Args),
     /// A simulated bank on RabbitMQ: answers the profile's outbound queue on its inbound one.
     BankSim(bank_sim::Args),
+    /// The service: consumers, outbox relay, metrics; stops cleanly on SIGTERM.
+    Run(run::Args),
+    /// Queue depths, inbox, outbox pending, dead letters and items by state.
+    Status(status::Args),
 }
 
 /// What a command that ran to its end found.
@@ -63,6 +69,8 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Publish(args) => publish::run(args),
         Command::Items(args) => items::run(args),
         Command::BankSim(args) => bank_sim::run(args),
+        Command::Run(args) => run::run(args),
+        Command::Status(args) => status::run(args),
     }
 }
 

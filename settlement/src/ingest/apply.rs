@@ -22,6 +22,8 @@ pub(super) struct Work<'a> {
     pub(super) changed: BTreeSet<String>,
     pub(super) tokens: BTreeSet<String>,
     pub(super) w: &'a mut Writes,
+    /// Outbound messages go to `<bank_prefix><bank>.out`.
+    pub(super) bank_prefix: &'a str,
 }
 
 impl Work<'_> {
@@ -277,7 +279,7 @@ impl Work<'_> {
         ]);
         self.w.outbox.push(NewOutbox {
             exchange: String::new(),
-            routing_key: format!("clearway.bank.{}.out", plan.bank),
+            routing_key: format!("{}{}.out", self.bank_prefix, plan.bank),
             message_id: plan.message_id.clone(),
             headers,
             payload: plan.outbound.wire.clone(),

@@ -6,18 +6,18 @@ use adapters::status::StatusEvent;
 use sha2::{Digest, Sha256};
 
 use super::plan::EventPlan;
-use super::{EVENTS_QUEUE, Ingest, read_answer};
+use super::{Ingest, read_answer};
 use crate::flow::{DeadReason, Incoming};
 use crate::store;
 
 impl Ingest {
     pub(super) fn decode(&self, d: &Incoming) -> Decoded {
-        if d.queue == EVENTS_QUEUE {
+        if d.queue == self.events_queue {
             return self.decode_event(&d.body);
         }
         let bank = d
             .queue
-            .strip_prefix("clearway.bank.")
+            .strip_prefix(self.bank_prefix.as_str())
             .and_then(|rest| rest.strip_suffix(".in"));
         let hash = sha256_hex(&d.body);
         let Some(bank) = bank else {
@@ -26,8 +26,8 @@ impl Ingest {
                 hash,
                 DeadReason::Decode,
                 format!(
-                    "queue {:?} is neither {EVENTS_QUEUE} nor clearway.bank.<id>.in",
-                    d.queue
+                    "queue {:?} is neither {} nor {}<id>.in",
+                    d.queue, self.events_queue, self.bank_prefix
                 ),
             );
         };

@@ -39,6 +39,9 @@ use decode::{Body, Decoded};
 /// The queue wallet events arrive on.
 pub const EVENTS_QUEUE: &str = "clearway.events";
 
+/// Bank queues are `<BANK_QUEUE_PREFIX><id>.in` (answers) and `<BANK_QUEUE_PREFIX><id>.out`.
+pub const BANK_QUEUE_PREFIX: &str = "clearway.bank.";
+
 /// The batch handler: the store, the bank profiles by id (dialects loaded with them) and the
 /// card-token key.
 pub struct Ingest {
@@ -46,6 +49,10 @@ pub struct Ingest {
     profiles: BTreeMap<String, Profile>,
     pan_key: Vec<u8>,
     sealer: crate::seal::Sealer,
+    /// The events queue and the bank queue prefix (a topology prefix other than `clearway`
+    /// changes both; see [`Ingest::with_queue_names`]).
+    events_queue: String,
+    bank_prefix: String,
 }
 
 impl std::fmt::Debug for Ingest {
@@ -83,7 +90,22 @@ impl Ingest {
             profiles: profiles.into_iter().map(|p| (p.id.clone(), p)).collect(),
             sealer: crate::seal::Sealer::new(&pan_key),
             pan_key,
+            events_queue: EVENTS_QUEUE.to_owned(),
+            bank_prefix: BANK_QUEUE_PREFIX.to_owned(),
         })
+    }
+
+    /// The same handler for a topology under another prefix: events arrive on `events_queue`,
+    /// answers on `<bank_prefix><id>.in`, and outbound messages go to `<bank_prefix><id>.out`
+    /// (by default `clearway.events` and `clearway.bank.`).
+    pub fn with_queue_names(
+        mut self,
+        events_queue: impl Into<String>,
+        bank_prefix: impl Into<String>,
+    ) -> Ingest {
+        self.events_queue = events_queue.into();
+        self.bank_prefix = bank_prefix.into();
+        self
     }
 
     /// The store.
@@ -185,6 +207,7 @@ impl Ingest {
             changed: BTreeSet::new(),
             tokens: BTreeSet::new(),
             w: &mut w,
+            bank_prefix: &self.bank_prefix,
         };
         for (i, d) in decoded.iter().enumerate() {
             if verdicts[i].is_some() {
