@@ -11,10 +11,12 @@
 //! - [`broker`]: topology, the batch consumer (ack after commit), the outbox relay (publisher
 //!   confirms), `publish`, queue depths;
 //! - [`banksim`]: the bank simulator's broker-free core (answers, journal, statements, faults);
+//! - [`demo`]: `clearway demo`'s bookkeeping: expected counts, the lost/doubled check, a probe;
 //! - [`metrics`]: Prometheus metrics and the `/metrics`, `/health` endpoints.
 
 pub mod banksim;
 pub mod broker;
+pub mod demo;
 pub mod flow;
 pub mod ingest;
 pub mod lifecycle;

@@ -6,6 +6,7 @@ use std::fmt;
 use clap::{Parser, Subcommand};
 
 mod adapt;
+mod demo;
 pub(crate) mod emv;
 mod generate_events;
 pub(crate) mod iso20022;
@@ -38,6 +39,8 @@ enum Command {
     Publish(publish::Args),
     /// Clearing items in the settlement store ($DATABASE_URL, default ./clearway.db).
     Items(items::Args),
+    /// The end-to-end clearing demo: service, bank simulators, events, and the lost/doubled check.
+    Demo(demo::Args),
 }
 
 /// What a command that ran to its end found.
@@ -59,6 +62,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Generate(args) => generate_events::run(args),
         Command::Publish(args) => publish::run(args),
         Command::Items(args) => items::run(args),
+        Command::Demo(args) => demo::run(args),
     }
 }
 
