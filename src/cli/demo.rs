@@ -63,6 +63,8 @@ pub(crate) struct Args {
     timeout: u64,
 }
 
+/// The simulated banks' first day: the day `adapters::generate` dates its events.
+const DEMO_DATE: &str = "2026-11-25";
 /// How often the broker and the store are polled.
 const POLL: Duration = Duration::from_millis(500);
 /// Polls without any change before a phase counts as quiet (bank answers leave within a few
@@ -163,6 +165,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
                     dir.join("statements").display().to_string(),
                     "--seed".into(),
                     args.seed.to_string(),
+                    // The generator's day, so answers and statements do not depend on the date.
+                    "--date".into(),
+                    DEMO_DATE.into(),
                 ],
                 envs: envs.clone(),
                 log: logs.join(format!("bank-sim-{}.log", p.id)),
