@@ -413,17 +413,23 @@ impl Demo {
         Ok(())
     }
 
-    /// Until clearing is quiet: queues empty, outbox drained, every message journaled.
+    /// Until clearing is quiet: queues empty, outbox drained, every message journaled. The bar
+    /// (and the chaos) follow the messages into the banks' journals; items answered are shown
+    /// beside it.
     fn clearing(&mut self) -> anyhow::Result<()> {
-        let bar = progress_bar("clearing", 0, "items answered");
+        let bar = progress_bar("clearing", 0, "messages at their banks");
         self.watch(Phase::Clearing, &bar, |demo, look, stable| {
-            let by_state = &look.snapshot.activity.items_by_state;
-            let total: i64 = by_state.values().sum();
+            let a = &look.snapshot.activity;
             let waiting: i64 = ["requested", "submitted"]
                 .iter()
-                .map(|s| by_state.get(*s).copied().unwrap_or(0))
+                .map(|s| a.items_by_state.get(*s).copied().unwrap_or(0))
                 .sum();
-            let progress = ((total - waiting).max(0) as u64, total.max(0) as u64);
+            let items: i64 = a.items_by_state.values().sum();
+            bar.set_message(format!(
+                "messages at their banks, {} of {items} items answered",
+                items - waiting
+            ));
+            let progress = (look.journal_lines as u64, a.outbox_rows.max(0) as u64);
             let quiet = demo.ready_all(&look.snapshot) == 0
                 && look.snapshot.activity.outbox_pending == 0
                 && stable >= STABLE_POLLS;
@@ -505,7 +511,8 @@ impl Demo {
         let mut journal_lines = 0;
         for bank in &self.banks {
             let path = journal_path(&self.dir, bank);
-            journal_lines += std::fs::metadata(&path).map_or(0, |m| m.len() as usize);
+            let text = std::fs::read(&path).unwrap_or_default();
+            journal_lines += text.iter().filter(|b| **b == b'\n').count();
         }
         Ok(Look {
             snapshot,
