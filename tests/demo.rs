@@ -140,3 +140,27 @@ fn chaos_gives_the_same_figures() {
     assert_eq!(count(&chaos, "doubled"), 0);
     assert_eq!(without_run(chaos), without_run(calm));
 }
+
+/// A demo that cannot finish in time exits 1 naming what it waited for, and still writes its
+/// summary with the failure (it needs at least ten quiet polls, 5 s, so 1 s is never enough).
+#[test]
+fn a_demo_out_of_time_says_what_is_stuck() {
+    let _one_at_a_time = DEMO.lock().unwrap_or_else(|e| e.into_inner());
+    if !demo_available() {
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let output = Command::new(BIN)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["demo", "--events", "100", "--timeout", "1", "--out"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("timed out: "), "{stderr}");
+    let text = std::fs::read_to_string(out.path().join("summary.json")).unwrap();
+    let summary: Value = serde_json::from_str(&text).unwrap();
+    let failure = summary["run"]["failure"].as_str().unwrap_or_default();
+    assert!(failure.starts_with("timed out: "), "{summary:#}");
+}
