@@ -111,17 +111,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
     let spec = Spec::new(args.seed, args.events);
     let only_profiles: Vec<Profile> = profiles.iter().map(|(_, p)| p.clone()).collect();
     let (jsonl, expected) = demo::generate(&spec, &only_profiles)?;
-    let events_file = dir.join("events.jsonl");
-    std::fs::write(&events_file, &jsonl)
-        .with_context(|| format!("writing {}", events_file.display()))?;
+    // The events stay in memory: they are the wire and hold card numbers, which no file the
+    // demo writes may hold (`clearway generate events` writes the same stream on purpose).
     eprintln!(
-        "generated {} events ({} unique, {} duplicates, {} conflicts, seed {}) -> {}",
-        expected.lines,
-        expected.unique,
-        expected.duplicates,
-        expected.conflicts,
-        args.seed,
-        events_file.display()
+        "generated {} events ({} unique, {} duplicates, {} conflicts, seed {})",
+        expected.lines, expected.unique, expected.duplicates, expected.conflicts, args.seed
     );
 
     let profiles_dir = profiles_arg
