@@ -187,6 +187,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
         connections_closed: 0,
         unexpected_restarts: 0,
         deadline: started + Duration::from_secs(args.timeout),
+        held: BTreeMap::new(),
     };
     demo.service.start()?;
     let published = demo
@@ -371,6 +372,8 @@ struct Demo {
     connections_closed: usize,
     unexpected_restarts: u32,
     deadline: Instant,
+    /// Queues the broker said still hold messages when the demo last thought it was done.
+    held: BTreeMap<String, u64>,
 }
 
 /// What one poll found, for progress and for "nothing changed".
@@ -441,14 +444,17 @@ impl Demo {
     fn close_day(&mut self) -> anyhow::Result<()> {
         self.banks_running = false;
         for bank in &mut self.bank_sims {
-            if let Some(status) = bank.terminate(STOP_GRACE)
-                && !status.success()
-            {
-                eprintln!(
-                    "{} stopped with {status}; its log ends with:\n{}",
+            match bank.terminate(STOP_GRACE) {
+                Some(status) if status.success() => {}
+                stopped => eprintln!(
+                    "{} {}; its log ends with:\n{}",
                     bank.spec.name,
+                    stopped.map_or(
+                        format!("did not stop within {STOP_GRACE:?} and was killed"),
+                        |status| format!("stopped with {status}")
+                    ),
                     bank.log_tail(5)
-                );
+                ),
             }
         }
         let bar = progress_bar("day close", 0, "answers left");
@@ -486,16 +492,30 @@ impl Demo {
                     && s.phase == phase
                     && (done * 1000 >= s.at_per_mille * total.max(1) || finished)
             });
+            let mut unsettled = false;
             if let Some(i) = due {
                 self.strike(i, bar)?;
                 stable = 0;
             } else if finished {
-                return Ok(());
+                // Passive declares count ready messages only: a delivery a consumer holds and
+                // has not acked is invisible to them. Ask the broker once before finishing.
+                // Before the banks start, their `.out` queues fill by design.
+                let queues = match phase {
+                    Phase::Ingest => vec![self.topology.events_queue.clone()],
+                    Phase::Clearing => self.our_queues(),
+                };
+                self.held = held_messages(&queues);
+                if self.held.is_empty() {
+                    return Ok(());
+                }
+                unsettled = true;
+                let held: Vec<String> = self.held.iter().map(|(q, n)| format!("{q} {n}")).collect();
+                bar.suspend(|| eprintln!("not done yet, messages held: {}", held.join(", ")));
             }
             if Instant::now() > self.deadline {
                 bail!("timed out: {}", self.stuck(&look));
             }
-            last = Some(look);
+            last = if unsettled { None } else { Some(look) };
             std::thread::sleep(POLL);
         }
     }
@@ -607,9 +627,24 @@ impl Demo {
         Ok(())
     }
 
+    /// Every queue of the demo but the dead-letter one.
+    fn our_queues(&self) -> Vec<String> {
+        let mut queues = vec![self.topology.events_queue.clone()];
+        for bank in &self.banks {
+            for side in ["out", "in"] {
+                queues.push(format!("{}{bank}.{side}", self.topology.bank_prefix));
+            }
+        }
+        queues
+    }
+
     /// What keeps the demo from finishing, in one sentence.
     fn stuck(&self, look: &Look) -> String {
-        let mut parts = Vec::new();
+        let mut parts: Vec<String> = self
+            .held
+            .iter()
+            .map(|(queue, n)| format!("{queue} holds {n} messages (ready or unacked)"))
+            .collect();
         for q in &look.snapshot.queues {
             match q.messages {
                 Some(0) => {}
@@ -683,6 +718,37 @@ impl Demo {
         text.push('\n');
         Ok(text)
     }
+}
+
+/// Messages (ready and unacknowledged) per queue, of `queues`, that `rabbitmqctl list_queues`
+/// reports above zero. Empty when rabbitmqctl is not at hand (a remote broker): the passive
+/// declares then have the last word.
+fn held_messages(queues: &[String]) -> BTreeMap<String, u64> {
+    let Ok(output) = Command::new("rabbitmqctl")
+        .args([
+            "-q",
+            "list_queues",
+            "--no-table-headers",
+            "name",
+            "messages",
+        ])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+    else {
+        return BTreeMap::new();
+    };
+    if !output.status.success() {
+        return BTreeMap::new();
+    }
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| {
+            let mut fields = line.split_whitespace();
+            let (name, n) = (fields.next()?, fields.next()?.parse::<u64>().ok()?);
+            (n > 0 && queues.iter().any(|q| q == name)).then(|| (name.to_owned(), n))
+        })
+        .collect()
 }
 
 fn progress_bar(phase: &'static str, len: u64, what: &'static str) -> ProgressBar {
