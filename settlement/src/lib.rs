@@ -13,11 +13,13 @@
 //! - [`banksim`]: the bank simulator's broker-free core (answers, journal, statements, faults);
 //! - [`seal`]: outbox payloads encrypted at rest (they hold card numbers and names);
 //! - [`metrics`]: Prometheus metrics and the `/metrics`, `/health` endpoints;
-//! - [`config`] and [`service`]: the settings, `clearway run` and `clearway status`.
+//! - [`config`] and [`service`]: the settings, `clearway run` and `clearway status`;
+//! - [`demo`]: `clearway demo`'s bookkeeping: expected counts, the lost/doubled check, a probe.
 
 pub mod banksim;
 pub mod broker;
 pub mod config;
+pub mod demo;
 pub mod flow;
 pub mod ingest;
 pub mod lifecycle;

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod adapt;
 mod bank_sim;
+mod demo;
 pub(crate) mod emv;
 mod generate_events;
 pub(crate) mod iso20022;
@@ -47,6 +48,8 @@ enum Command {
     Run(run::Args),
     /// Queue depths, inbox, outbox pending, dead letters and items by state.
     Status(status::Args),
+    /// The end-to-end clearing demo: service, bank simulators, events, and the lost/doubled check.
+    Demo(demo::Args),
 }
 
 /// What a command that ran to its end found.
@@ -71,6 +74,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::BankSim(args) => bank_sim::run(args),
         Command::Run(args) => run::run(args),
         Command::Status(args) => status::run(args),
+        Command::Demo(args) => demo::run(args),
     }
 }
 
