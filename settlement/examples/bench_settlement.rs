@@ -46,7 +46,7 @@ use settlement::broker::{
     self, AmqpUrl, BankId, CancellationToken, Consumer, ConsumerConfig, Relay, RelayConfig,
     Topology,
 };
-use settlement::flow::{Disposition, Handler, Incoming, Transient};
+use settlement::flow::{Disposition, Handler, Incoming, Outbox, OutboxRow, Transient};
 use settlement::ingest::{EVENTS_QUEUE, Ingest, load_profiles};
 use settlement::store::{Store, Summary};
 
@@ -240,6 +240,8 @@ struct Timed {
     base: Instant,
     latencies_ns: Mutex<Vec<u64>>,
     committed: AtomicU64,
+    /// Time spent inside `Ingest::handle` (decode, map, one transaction, commit).
+    handle_ns: AtomicU64,
 }
 
 impl Handler for Timed {
@@ -251,8 +253,11 @@ impl Handler for Timed {
                 ..d.clone()
             })
             .collect();
+        let started = Instant::now();
         let out = self.ingest.handle(&renamed).await?;
-        let now = u64::try_from(self.base.elapsed().as_nanos()).unwrap();
+        self.handle_ns
+            .fetch_add(nanos(started.elapsed()), Ordering::Relaxed);
+        let now = nanos(self.base.elapsed());
         let mut latencies = self.latencies_ns.lock().unwrap();
         for d in batch {
             if let Some(sent) = d
@@ -301,13 +306,49 @@ async fn our_consume(
     (elapsed, metrics.snapshot())
 }
 
-/// `Relay<Store>` until `n` rows are published.
-async fn relay_drain(url: &AmqpUrl, store: &Store, n: usize) -> Duration {
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// The store as the relay's outbox, with the time spent in its two calls noted (the relay
+/// waits for each: claiming and marking are not overlapped with publishing).
+struct TimedOutbox {
+    store: Store,
+    claim_ns: AtomicU64,
+    mark_ns: AtomicU64,
+}
+
+impl Outbox for TimedOutbox {
+    async fn pending(&self, limit: usize) -> Result<Vec<OutboxRow>, Transient> {
+        let started = Instant::now();
+        let rows = self.store.pending(limit).await;
+        self.claim_ns
+            .fetch_add(nanos(started.elapsed()), Ordering::Relaxed);
+        rows
+    }
+
+    async fn mark_published(&self, ids: &[i64]) -> Result<(), Transient> {
+        let started = Instant::now();
+        let done = self.store.mark_published(ids).await;
+        self.mark_ns
+            .fetch_add(nanos(started.elapsed()), Ordering::Relaxed);
+        done
+    }
+}
+
+/// `Relay<Store>` until `n` rows are published; also returns the time spent claiming and
+/// marking in the store.
+async fn relay_drain(url: &AmqpUrl, store: &Store, n: usize) -> (Duration, Duration, Duration) {
     let config = RelayConfig {
         connection_name: "bench-settlement relay".into(),
         ..RelayConfig::default()
     };
-    let relay = Relay::new(url.clone(), Arc::new(store.clone()), config);
+    let outbox = Arc::new(TimedOutbox {
+        store: store.clone(),
+        claim_ns: AtomicU64::new(0),
+        mark_ns: AtomicU64::new(0),
+    });
+    let relay = Relay::new(url.clone(), Arc::clone(&outbox), config);
     let metrics = relay.metrics();
     let stop = CancellationToken::new();
     let start = Instant::now();
@@ -323,7 +364,11 @@ async fn relay_drain(url: &AmqpUrl, store: &Store, n: usize) -> Duration {
     task.await.unwrap().unwrap();
     let s = metrics.snapshot();
     assert_eq!(s.refused, 0, "relay: the broker refused rows");
-    elapsed
+    (
+        elapsed,
+        Duration::from_nanos(outbox.claim_ns.load(Ordering::Relaxed)),
+        Duration::from_nanos(outbox.mark_ns.load(Ordering::Relaxed)),
+    )
 }
 
 async fn wait_for_depth(conn: &broker::Connection, queue: &str, n: usize) {
@@ -417,6 +462,9 @@ struct Row {
     paced: f64,
     latency: (f64, f64, f64, usize),
     relay_rows: usize,
+    handler_share: f64,
+    relay_claim_share: f64,
+    relay_mark_share: f64,
     publish_bare: f64,
     relay_ours: f64,
     load: (String, String),
@@ -457,6 +505,7 @@ async fn run_backend(
         base,
         latencies_ns: Mutex::new(Vec::new()),
         committed: AtomicU64::new(0),
+        handle_ns: AtomicU64::new(0),
     });
     publish(events_queue.clone(), Arc::clone(throughput), None).await;
     wait_for_depth(&conn, &events_queue, m).await;
@@ -479,6 +528,8 @@ async fn run_backend(
         counters.batches
     );
     let ours_rate = rate(m, ours);
+    let handler_share =
+        handler.handle_ns.swap(0, Ordering::Relaxed) as f64 / ours.as_secs_f64() / 1e9;
 
     // (3) latency at half of our rate: the consumer runs while the paced publisher sends.
     let paced = ours_rate / 2.0;
@@ -514,7 +565,7 @@ async fn run_backend(
     wait_for_depth(&conn, relay_queue, n).await;
     purge(relay_queue).await;
     wait_for_depth(&conn, relay_queue, 0).await;
-    let relay = relay_drain(url, &store, n).await;
+    let (relay, claim, mark) = relay_drain(url, &store, n).await;
     wait_for_depth(&conn, relay_queue, n).await;
     let after = Summary::load(&store).await.unwrap();
     assert_eq!(after.outbox_pending, 0, "every outbox row published");
@@ -542,6 +593,9 @@ async fn run_backend(
         paced,
         latency: latency_figures,
         relay_rows: n,
+        handler_share,
+        relay_claim_share: claim.as_secs_f64() / relay.as_secs_f64(),
+        relay_mark_share: mark.as_secs_f64() / relay.as_secs_f64(),
         publish_bare: rate(n, bare_publish),
         relay_ours: rate(n, relay),
         load: (load_start, loadavg()),
@@ -647,6 +701,14 @@ async fn main() {
             r.relay_ours,
             100.0 * r.relay_ours / r.publish_bare,
             ">= 60%"
+        );
+        println!(
+            "{:<9} time inside Ingest::handle {:.0}% of the consumer run; in the store's claim \
+             {:.0}% and mark {:.0}% of the relay run",
+            "",
+            100.0 * r.handler_share,
+            100.0 * r.relay_claim_share,
+            100.0 * r.relay_mark_share
         );
         println!("{:<9} load average {} -> {}", "", r.load.0, r.load.1);
     }
