@@ -90,9 +90,9 @@ impl Ingest {
                 );
             }
         };
-        let mut canonical = String::with_capacity(text.len());
+        let mut canonical = Vec::with_capacity(text.len());
         canonical_json(&value, &mut canonical);
-        let hash = sha256_hex(canonical.as_bytes());
+        let hash = sha256_hex(&canonical);
         let key = value
             .get("event_id")
             .and_then(serde_json::Value::as_str)
@@ -153,36 +153,45 @@ pub(super) fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// JSON with object keys sorted at every level and no insignificant whitespace: two events
-/// that differ only in key order or spacing hash the same.
-pub(super) fn canonical_json(value: &serde_json::Value, out: &mut String) {
+/// that differ only in key order or spacing hash the same. Keys and scalars are written by
+/// serde_json's compact serializer straight into `out` (the same bytes as `Value::to_string`,
+/// so hashes already in an inbox stay valid), without a `String` per key and per value.
+pub(super) fn canonical_json(value: &serde_json::Value, out: &mut Vec<u8>) {
     use serde_json::Value;
     match value {
         Value::Object(map) => {
             let mut entries: Vec<_> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(b.0));
-            out.push('{');
+            entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            out.push(b'{');
             for (i, (k, v)) in entries.into_iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
-                out.push_str(&Value::String(k.clone()).to_string());
-                out.push(':');
+                compact(k, out);
+                out.push(b':');
                 canonical_json(v, out);
             }
-            out.push('}');
+            out.push(b'}');
         }
         Value::Array(items) => {
-            out.push('[');
+            out.push(b'[');
             for (i, v) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
                 canonical_json(v, out);
             }
-            out.push(']');
+            out.push(b']');
         }
-        other => out.push_str(&other.to_string()),
+        other => compact(other, out),
     }
+}
+
+/// Writes a string or scalar in compact JSON. Writing into a `Vec` cannot fail and strings,
+/// numbers, booleans and null always serialize, so there is no error to report.
+fn compact<T: serde::Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) {
+    let written = serde_json::to_writer(&mut *out, value);
+    debug_assert!(written.is_ok(), "compact JSON of a scalar");
 }
 
 #[cfg(test)]
@@ -195,10 +204,35 @@ mod tests {
             serde_json::from_str(r#"{"b": [1, {"y":2,"x":1}], "a": "é"}"#).unwrap();
         let b: serde_json::Value =
             serde_json::from_str(r#"{"a":"é","b":[1,{"x":1,"y":2}]}"#).unwrap();
-        let (mut ca, mut cb) = (String::new(), String::new());
+        let (mut ca, mut cb) = (Vec::new(), Vec::new());
         canonical_json(&a, &mut ca);
         canonical_json(&b, &mut cb);
         assert_eq!(ca, cb);
-        assert_eq!(ca, r#"{"a":"é","b":[1,{"x":1,"y":2}]}"#);
+        assert_eq!(ca, r#"{"a":"é","b":[1,{"x":1,"y":2}]}"#.as_bytes());
+    }
+
+    #[test]
+    fn canonical_form_is_the_compact_display_of_its_parts() {
+        // Hashes stored in an inbox were made with `Value::to_string` for keys and scalars.
+        let v: serde_json::Value = serde_json::from_str(
+            r#"{"q":"a\"b\\c\u0001\n","n":-1.5e3,"t":true,"z":null,"u":18446744073709551615}"#,
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        canonical_json(&v, &mut out);
+        let map = v.as_object().unwrap();
+        let mut keys: Vec<_> = map.keys().collect();
+        keys.sort();
+        let expected: Vec<String> = keys
+            .iter()
+            .map(|k| {
+                let key = serde_json::Value::String((*k).clone()).to_string();
+                format!("{key}:{}", map[k.as_str()])
+            })
+            .collect();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            format!("{{{}}}", expected.join(","))
+        );
     }
 }

@@ -150,6 +150,9 @@ impl Store {
                         Box::pin(async move {
                             conn.execute("PRAGMA journal_mode = WAL").await?;
                             conn.execute("PRAGMA busy_timeout = 5000").await?;
+                            // 64 MiB of page cache per connection (the default is 2 MiB): a
+                            // batch inserts at random places in eight indexes.
+                            conn.execute("PRAGMA cache_size = -65536").await?;
                             Ok(())
                         })
                     })
@@ -334,11 +337,13 @@ pub fn masked_copy(body: &[u8]) -> String {
     out
 }
 
-/// A value to bind in a multi-row statement.
+/// A value to bind in a multi-row statement. `Str` and `OptStr` borrow from the rows being
+/// written, so a batch binds its text without copying it first.
 #[derive(Debug, Clone)]
-pub(crate) enum Val {
+pub(crate) enum Val<'a> {
     Text(String),
-    OptText(Option<String>),
+    Str(&'a str),
+    OptStr(Option<&'a str>),
     Int(i64),
 }
 
@@ -381,12 +386,13 @@ fn params(backend: Backend, first: usize, n: usize) -> String {
 
 fn bind_all<'q>(
     mut query: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments>,
-    values: &'q [Val],
+    values: impl IntoIterator<Item = &'q Val<'q>>,
 ) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments> {
     for v in values {
         query = match v {
             Val::Text(t) => query.bind(t.as_str()),
-            Val::OptText(t) => query.bind(t.as_deref()),
+            Val::Str(t) => query.bind(*t),
+            Val::OptStr(t) => query.bind(*t),
             Val::Int(i) => query.bind(*i),
         };
     }
@@ -400,7 +406,7 @@ pub(crate) async fn insert_rows(
     backend: Backend,
     head: &str,
     cols: usize,
-    rows: &[Vec<Val>],
+    rows: &[Vec<Val<'_>>],
     tail: &str,
 ) -> Result<Vec<String>, sqlx::Error> {
     let mut returned = Vec::new();
@@ -410,8 +416,10 @@ pub(crate) async fn insert_rows(
             "{head} VALUES {} {tail}",
             placeholders(backend, chunk.len(), cols, 0)
         );
-        let flat: Vec<Val> = chunk.iter().flatten().cloned().collect();
-        let query = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &flat);
+        let query = bind_all(
+            sqlx::query(sqlx::AssertSqlSafe(sql)),
+            chunk.iter().flatten(),
+        );
         if tail.contains("RETURNING") {
             use sqlx::Row;
             for row in query.fetch_all(&mut *conn).await? {

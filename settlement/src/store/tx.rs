@@ -274,11 +274,11 @@ impl Tx {
             .iter()
             .map(|r| {
                 vec![
-                    Val::Text(r.key.clone()),
-                    Val::Text(r.payload_sha256.clone()),
-                    Val::Text(r.outcome.clone()),
-                    Val::Text(r.queue.clone()),
-                    Val::Text(now.clone()),
+                    Val::Str(&r.key),
+                    Val::Str(&r.payload_sha256),
+                    Val::Str(&r.outcome),
+                    Val::Str(&r.queue),
+                    Val::Str(&now),
                 ]
             })
             .collect();
@@ -317,11 +317,11 @@ impl Tx {
             );
             let mut values = Vec::with_capacity(chunk.len() * 5);
             for i in chunk {
-                values.push(Val::Text(i.id.clone()));
-                values.push(Val::Text(i.state.as_str().to_owned()));
+                values.push(Val::Str(&i.id));
+                values.push(Val::Str(i.state.as_str()));
                 values.push(Val::Int(i.seq));
                 values.push(Val::Text(ids_json(&i.message_ids)));
-                values.push(Val::Text(now.clone()));
+                values.push(Val::Str(&now));
             }
             let done = super::bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &values)
                 .execute(&mut *conn)
@@ -334,15 +334,15 @@ impl Tx {
             .iter()
             .map(|t| {
                 vec![
-                    Val::Text(t.item_id.clone()),
+                    Val::Str(&t.item_id),
                     Val::Int(t.seq),
-                    Val::OptText(t.from.map(|s| s.as_str().to_owned())),
-                    Val::Text(t.to.as_str().to_owned()),
-                    Val::Text(t.input.clone()),
-                    Val::Text(t.cause_key.clone()),
+                    Val::OptStr(t.from.map(State::as_str)),
+                    Val::Str(t.to.as_str()),
+                    Val::Str(&t.input),
+                    Val::Str(&t.cause_key),
                     Val::Int(i64::from(t.applied)),
-                    Val::Text(t.note.clone()),
-                    Val::Text(now.clone()),
+                    Val::Str(&t.note),
+                    Val::Str(&now),
                 ]
             })
             .collect();
@@ -362,9 +362,9 @@ impl Tx {
             .iter()
             .map(|r| {
                 vec![
-                    Val::Text(r.reference.clone()),
-                    Val::Text(r.item_id.clone()),
-                    Val::Text(r.message_type.clone()),
+                    Val::Str(&r.reference),
+                    Val::Str(&r.item_id),
+                    Val::Str(&r.message_type),
                 ]
             })
             .collect();
@@ -383,12 +383,12 @@ impl Tx {
             .iter()
             .map(|d| {
                 vec![
-                    Val::Text(d.key.clone()),
-                    Val::Text(d.queue.clone()),
-                    Val::Text(d.reason.clone()),
-                    Val::Text(d.detail.clone()),
+                    Val::Str(&d.key),
+                    Val::Str(&d.queue),
+                    Val::Str(&d.reason),
+                    Val::Str(&d.detail),
                     Val::Text(super::masked_copy(&d.payload)),
-                    Val::Text(now.clone()),
+                    Val::Str(&now),
                 ]
             })
             .collect();
@@ -405,13 +405,7 @@ impl Tx {
         let rows: Vec<Vec<Val>> = w
             .card_tokens
             .iter()
-            .map(|(token, masked)| {
-                vec![
-                    Val::Text(token.clone()),
-                    Val::Text(masked.clone()),
-                    Val::Text(now.clone()),
-                ]
-            })
+            .map(|(token, masked)| vec![Val::Str(token), Val::Str(masked), Val::Str(&now)])
             .collect();
         insert_rows(
             conn,
@@ -440,13 +434,13 @@ impl Tx {
                 .map(|(o, id)| {
                     vec![
                         Val::Int(id),
-                        Val::Text(o.exchange.clone()),
-                        Val::Text(o.routing_key.clone()),
-                        Val::Text(o.message_id.clone()),
+                        Val::Str(&o.exchange),
+                        Val::Str(&o.routing_key),
+                        Val::Str(&o.message_id),
                         Val::Text(serde_json::to_string(&o.headers).unwrap_or_default()),
                         Val::Text(super::to_hex(&o.payload)),
-                        Val::Text(o.ordering_key.clone()),
-                        Val::Text(now.clone()),
+                        Val::Str(&o.ordering_key),
+                        Val::Str(&now),
                     ]
                 })
                 .collect();
@@ -489,26 +483,26 @@ pub(super) fn ids_json(ids: &[String]) -> String {
     serde_json::to_string(ids).unwrap_or_else(|_| "[]".into())
 }
 
-fn item_values(i: &ItemRecord, now: &str) -> Vec<Val> {
+fn item_values<'a>(i: &'a ItemRecord, now: &'a str) -> Vec<Val<'a>> {
     vec![
-        Val::Text(i.id.clone()),
-        Val::Text(i.payment_id.clone()),
-        Val::Text(i.event_id.clone()),
-        Val::Text(i.bank.clone()),
-        Val::Text(i.kind.clone()),
-        Val::Text(i.state.as_str().to_owned()),
+        Val::Str(&i.id),
+        Val::Str(&i.payment_id),
+        Val::Str(&i.event_id),
+        Val::Str(&i.bank),
+        Val::Str(&i.kind),
+        Val::Str(i.state.as_str()),
         Val::Int(i.seq),
         Val::Int(i.amount_minor),
-        Val::Text(i.currency.clone()),
+        Val::Str(&i.currency),
         Val::Text(ids_json(&i.message_ids)),
-        Val::OptText(i.msg_id.clone()),
-        Val::OptText(i.end_to_end_id.clone()),
-        Val::OptText(i.uetr.clone()),
-        Val::OptText(i.stan.clone()),
-        Val::OptText(i.rrn.clone()),
-        Val::OptText(i.card_token.clone()),
-        Val::Text(now.to_owned()),
-        Val::Text(now.to_owned()),
+        Val::OptStr(i.msg_id.as_deref()),
+        Val::OptStr(i.end_to_end_id.as_deref()),
+        Val::OptStr(i.uetr.as_deref()),
+        Val::OptStr(i.stan.as_deref()),
+        Val::OptStr(i.rrn.as_deref()),
+        Val::OptStr(i.card_token.as_deref()),
+        Val::Str(now),
+        Val::Str(now),
     ]
 }
 
