@@ -242,7 +242,8 @@ fn iso8583_answers_read_the_same_through_read() {
             let wire = emv::iso8583::parse_hex(String::from_utf8_lossy(&text).trim()).unwrap();
             let direct =
                 adapters::inbound::iso8583(&profile, profile.dialect().unwrap(), &wire).unwrap();
-            for (bytes, hex) in [(&text, true), (&text, false), (&wire, false)] {
+            // hex text only when told: an ASCII-dialect wire message is all hex digits too
+            for (bytes, hex) in [(&text, true), (&wire, false)] {
                 let events = adapters::inbound::read(&profile, bytes, hex).unwrap();
                 assert_eq!(events.len(), 1);
                 assert_eq!(

@@ -111,6 +111,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
 /// array of them, in message order.
 fn inbound(profile: &Profile, path: &Path, hex: bool) -> anyhow::Result<Outcome> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    // as `iso8583 decode` does: a `.hex` file holds hex text
+    let hex = hex
+        || path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("hex"));
     let events =
         adapters::inbound::read(profile, &bytes, hex).map_err(|e| refused(e.to_string()))?;
     let json = match events.as_slice() {

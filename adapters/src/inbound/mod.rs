@@ -64,8 +64,8 @@ pub enum InboundError {
 
 /// Reads a bank message with the profile's channel into its status events, in message order.
 ///
-/// ISO 8583: `bytes` is the wire message, or hex text when `hex` is set or when it is nothing
-/// but hex digits and whitespace; the answer gives one event. ISO 20022: `bytes` is the XML
+/// ISO 8583: `bytes` is the wire message, or hex text when `hex` is set (never guessed: an
+/// ASCII-dialect message is all hex digits too); the answer gives one event. ISO 20022: `bytes` is the XML
 /// (any envelope `iso20022::read` knows; `hex` is ignored); it gives one event per transaction.
 pub fn read(profile: &Profile, bytes: &[u8], hex: bool) -> Result<Vec<StatusEvent>, InboundError> {
     match profile.channel {
@@ -73,10 +73,8 @@ pub fn read(profile: &Profile, bytes: &[u8], hex: bool) -> Result<Vec<StatusEven
             let Some(dialect) = profile.dialect() else {
                 return Err(InboundError::NotCard(profile.id.clone()));
             };
-            let is_hex_text = bytes
-                .iter()
-                .all(|b| b.is_ascii_hexdigit() || b.is_ascii_whitespace());
-            let wire = if hex || is_hex_text {
+            // No guessing: an ISO 8583 ASCII message is all hex digits too (`0510822…`).
+            let wire = if hex {
                 parse_hex(bytes)?
             } else {
                 bytes.to_vec()

@@ -60,12 +60,15 @@ impl Ingest {
             }
             EventData::TransferReturnRequested(d) => {
                 let id = format!("{}:return", d.payment_id);
-                let l = leg(
+                let mut l = leg(
                     id,
                     &d.payment_id,
                     "return",
                     money(&d.amount).map_err(invalid)?,
                 );
+                // the bank's status report on our pacs.004 quotes the returned payment's
+                // EndToEndId: that is the reference the answer resolves by
+                l.end_to_end_id = Some(d.original_end_to_end_id.clone());
                 (vec![l], None, d.payment_id.clone(), None)
             }
             EventData::TransferCancelRequested(d) => (
@@ -147,12 +150,9 @@ impl Ingest {
                 stan_rrn = Some(((*stan).to_owned(), (*rrn).to_owned()));
             }
         } else {
+            // the message's own id; each leg's EndToEndId points at that leg, added when the
+            // leg's item is created (a payout batch's answers name each transaction)
             message_refs.push(format!("msg/{bank}/{}", outbound.message_key));
-            for l in &legs {
-                if let Some(e2e) = &l.end_to_end_id {
-                    message_refs.push(format!("e2e/{bank}/{e2e}"));
-                }
-            }
         }
         Ok(EventPlan {
             event_id: event_id.to_owned(),
