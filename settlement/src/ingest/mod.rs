@@ -23,6 +23,7 @@
 
 mod apply;
 mod decode;
+mod park;
 mod plan;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -126,11 +127,40 @@ impl Ingest {
             .collect();
         let seen = tx.inbox_hashes(&keys).await?;
 
+        // Dead letters recorded before, for the deliveries that would be one again: a
+        // conflict (its key is in the inbox with another hash) or poison with no inbox key.
+        // A redelivered one is absorbed, so the dead queue gets each once.
+        let dead_keys: Vec<String> = decoded
+            .iter()
+            .filter_map(|d| match d.key.as_deref() {
+                Some(key) => seen
+                    .get(key)
+                    .is_some_and(|h| *h != d.hash)
+                    .then(|| key.to_owned()),
+                None => Some(format!("unkeyed/{}", d.hash)),
+            })
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let dead_seen = if dead_keys.is_empty() {
+            BTreeSet::new()
+        } else {
+            tx.dead_letters_seen(&dead_keys).await?
+        };
+
         // Fresh deliveries: not seen before, and the first copy within the batch.
         let mut verdicts: Vec<Option<Disposition>> = vec![None; decoded.len()];
         let mut batch_hashes: BTreeMap<&str, &str> = BTreeMap::new();
         let mut w = Writes::default();
         for (i, d) in decoded.iter().enumerate() {
+            let dead_key = d
+                .key
+                .clone()
+                .unwrap_or_else(|| format!("unkeyed/{}", d.hash));
+            if dead_seen.contains(&(dead_key, d.hash.clone())) {
+                verdicts[i] = Some(Disposition::Duplicate);
+                continue;
+            }
             let Some(key) = d.key.as_deref() else {
                 continue;
             };
@@ -192,6 +222,31 @@ impl Ingest {
                 _ => {}
             }
         }
+        // One payment's events decide one at a time across instances: a follow-up that
+        // parks and the event that creates its item never commit blind to each other.
+        let item_ids_planned: Vec<String> = item_ids.iter().cloned().collect();
+        tx.lock_items(&item_ids_planned).await?;
+        // Follow-ups parked earlier for the items this batch may create.
+        let created: Vec<String> = fresh()
+            .filter_map(|d| match &d.body {
+                Body::Event(Ok(plan)) => Some(plan.legs.iter().map(|l| l.id.clone())),
+                _ => None,
+            })
+            .flatten()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut waiting: BTreeMap<String, Vec<park::Waiting>> = BTreeMap::new();
+        if !created.is_empty() {
+            for row in tx.parked(&created).await? {
+                let waiting_for = row.item_id.clone();
+                let w = self.unsealed(row)?;
+                if let Ok(plan) = &w.plan {
+                    message_ids.insert(plan.message_id.clone());
+                }
+                waiting.entry(waiting_for).or_default().push(w);
+            }
+        }
         let mut refs = tx.refs(&references.into_iter().collect::<Vec<_>>()).await?;
         item_ids.extend(refs.values().map(|(item, _)| item.clone()));
         let mut items = tx.items(&item_ids.into_iter().collect::<Vec<_>>()).await?;
@@ -208,6 +263,7 @@ impl Ingest {
             tokens: BTreeSet::new(),
             w: &mut w,
             bank_prefix: &self.bank_prefix,
+            waiting,
         };
         for (i, d) in decoded.iter().enumerate() {
             if verdicts[i].is_some() {
@@ -227,6 +283,9 @@ impl Ingest {
         for row in &mut w.outbox {
             row.payload = self.sealer.seal(&row.message_id, &row.payload);
         }
+        for row in &mut w.parked {
+            row.body = self.sealer.seal(&parked_seal_id(&row.key), &row.body);
+        }
         tx.write(&w).await?;
         tx.commit().await?;
         Ok(verdicts
@@ -234,6 +293,39 @@ impl Ingest {
             .map(|v| v.unwrap_or(Disposition::Applied))
             .collect())
     }
+}
+
+impl Ingest {
+    /// A `parked` row back to a waiting follow-up, planned with today's profiles. A body that
+    /// does not open with this store's key stops the batch (nothing is dropped).
+    fn unsealed(&self, row: store::ParkedRow) -> Result<park::Waiting, store::Error> {
+        let body = self
+            .sealer
+            .open(&parked_seal_id(&row.key), row.body)
+            .map_err(|e| store::Error::Corrupt {
+                column: "parked.body_sealed_hex",
+                value: e.to_string(),
+            })?;
+        let plan = match self.read_event(&body) {
+            Body::Event(plan) => plan,
+            Body::Dead(reason, detail) => Err((reason, detail)),
+            Body::Json | Body::Answers(_) => Err((DeadReason::Decode, "not an event".into())),
+        };
+        Ok(park::Waiting {
+            key: row.key,
+            event_id: row.event_id,
+            occurred_at: row.occurred_at,
+            hash: row.payload_sha256,
+            queue: row.queue,
+            body,
+            plan,
+        })
+    }
+}
+
+/// The id a parked body is sealed under (distinct from every outbox message id).
+fn parked_seal_id(key: &str) -> String {
+    format!("parked/{key}")
 }
 
 impl Handler for Ingest {
