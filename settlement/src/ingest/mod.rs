@@ -11,12 +11,18 @@
 //! 2. dedupe by key (`event/<event_id>`, `bank/<status_id>`, `undecodable/<sha256>` for
 //!    poison) and the SHA-256 of the canonical payload (JSON re-serialised with sorted keys;
 //!    bank bytes as they are): same key and hash → `Duplicate`, same key and another hash →
-//!    dead letter `conflict`; the second copy inside one batch is a duplicate as well;
+//!    dead letter `conflict`; the second copy inside one batch is a duplicate as well. A
+//!    dead letter is recorded once per key and hash: a redelivered conflict or poison is a
+//!    `Duplicate` (acked, not published to the dead queue again);
 //! 3. apply (`apply.rs`): an event creates its items (or is an input on an existing one) and writes its
 //!    message to the outbox; an answer resolves to its item by the reference it quotes (STAN
 //!    and RRN for cards) and is a lifecycle input. Refusals by `adapters::adapt` are dead
-//!    letters `unmapped` (no mapping built, no profile, no item) or `invalid` (with every
-//!    reason).
+//!    letters `unmapped` (no mapping built, no profile) or `invalid` (with every reason).
+//!    A follow-up (cancel, reversal, capture) whose item does not exist yet parks
+//!    (`park.rs`) and is applied, in `occurred_at` order, by the transaction that creates
+//!    the item. An answer always finds its item or nothing: the outbox row it answers was
+//!    written in the transaction that created the item, so an unknown reference stays a dead
+//!    letter `unmapped`.
 //!
 //! Card numbers never reach the store: items keep an HMAC-SHA256 token under the store's key
 //! and `card_tokens` the masked form.
