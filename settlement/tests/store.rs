@@ -293,7 +293,7 @@ async fn invalid_transition_is_recorded_not_applied(db: &TestDb) {
     assert_eq!(
         summary.to_string(),
         "inbox: 5 deliveries recorded\nitems: settled 1\noutbox: 2 pending, 0 published\n\
-         dead letters: unmapped 1\n"
+         dead letters: unmapped 1\nparked: 0 follow-ups wait for their item\n"
     );
 }
 

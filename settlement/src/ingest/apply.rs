@@ -8,6 +8,7 @@ use adapters::status::Status;
 use adapters::status::StatusEvent;
 
 use super::decode::{Body, Decoded};
+use super::park::Waiting;
 use super::plan::EventPlan;
 use crate::flow::{DeadReason, Disposition, Incoming};
 use crate::lifecycle::{Effect, Input, State, step};
@@ -24,6 +25,8 @@ pub(super) struct Work<'a> {
     pub(super) w: &'a mut Writes,
     /// Outbound messages go to `<bank_prefix><bank>.out`.
     pub(super) bank_prefix: &'a str,
+    /// Parked follow-ups by the item they wait for (see `park.rs`).
+    pub(super) waiting: BTreeMap<String, Vec<Waiting>>,
 }
 
 impl Work<'_> {
@@ -32,6 +35,10 @@ impl Work<'_> {
         let outcome = match &d.body {
             Body::Dead(reason, detail) => Err((*reason, detail.clone())),
             Body::Event(Err((reason, detail))) => Err((*reason, detail.clone())),
+            Body::Event(Ok(plan)) if self.waits(plan) => {
+                self.park(plan, d, incoming, &key);
+                return Disposition::Applied; // durably recorded; applied with its item
+            }
             Body::Event(Ok(plan)) => self.event(plan, &key),
             Body::Answers(statuses) => self.answers(statuses, &key),
             Body::Json => Err((
@@ -178,6 +185,9 @@ impl Work<'_> {
         }
         if let Some(token) = &plan.card_token {
             self.token(token);
+        }
+        for leg in &plan.legs {
+            self.unpark(&leg.id);
         }
         Ok(true)
     }
@@ -332,6 +342,14 @@ pub(super) fn dead(
     record_key: bool,
 ) -> Disposition {
     let key = d.key.clone();
+    let dead_key = key.clone().unwrap_or_else(|| format!("unkeyed/{}", d.hash));
+    // A second copy within the batch (poison with no inbox row, or a conflict): recorded once.
+    if w.dead_letters
+        .iter()
+        .any(|r| r.key == dead_key && r.payload_sha256 == d.hash)
+    {
+        return Disposition::Duplicate;
+    }
     if let Some(key) = &key
         && record_key
     {
@@ -343,11 +361,12 @@ pub(super) fn dead(
         });
     }
     w.dead_letters.push(DeadRow {
-        key: key.unwrap_or_else(|| format!("unkeyed/{}", d.hash)),
+        key: dead_key,
         queue: incoming.queue.clone(),
         reason: reason.as_str().to_owned(),
         detail: detail.clone(),
         payload: incoming.body.clone(),
+        payload_sha256: d.hash.clone(),
     });
     Disposition::DeadLetter { reason, detail }
 }

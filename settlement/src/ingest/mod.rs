@@ -11,18 +11,25 @@
 //! 2. dedupe by key (`event/<event_id>`, `bank/<status_id>`, `undecodable/<sha256>` for
 //!    poison) and the SHA-256 of the canonical payload (JSON re-serialised with sorted keys;
 //!    bank bytes as they are): same key and hash → `Duplicate`, same key and another hash →
-//!    dead letter `conflict`; the second copy inside one batch is a duplicate as well;
+//!    dead letter `conflict`; the second copy inside one batch is a duplicate as well. A
+//!    dead letter is recorded once per key and hash: a redelivered conflict or poison is a
+//!    `Duplicate` (acked, not published to the dead queue again);
 //! 3. apply (`apply.rs`): an event creates its items (or is an input on an existing one) and writes its
 //!    message to the outbox; an answer resolves to its item by the reference it quotes (STAN
 //!    and RRN for cards) and is a lifecycle input. Refusals by `adapters::adapt` are dead
-//!    letters `unmapped` (no mapping built, no profile, no item) or `invalid` (with every
-//!    reason).
+//!    letters `unmapped` (no mapping built, no profile) or `invalid` (with every reason).
+//!    A follow-up (cancel, reversal, capture) whose item does not exist yet parks
+//!    (`park.rs`) and is applied, in `occurred_at` order, by the transaction that creates
+//!    the item. An answer always finds its item or nothing: the outbox row it answers was
+//!    written in the transaction that created the item, so an unknown reference stays a dead
+//!    letter `unmapped`.
 //!
 //! Card numbers never reach the store: items keep an HMAC-SHA256 token under the store's key
 //! and `card_tokens` the masked form.
 
 mod apply;
 mod decode;
+mod park;
 mod plan;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -126,11 +133,40 @@ impl Ingest {
             .collect();
         let seen = tx.inbox_hashes(&keys).await?;
 
+        // Dead letters recorded before, for the deliveries that would be one again: a
+        // conflict (its key is in the inbox with another hash) or poison with no inbox key.
+        // A redelivered one is absorbed, so the dead queue gets each once.
+        let dead_keys: Vec<String> = decoded
+            .iter()
+            .filter_map(|d| match d.key.as_deref() {
+                Some(key) => seen
+                    .get(key)
+                    .is_some_and(|h| *h != d.hash)
+                    .then(|| key.to_owned()),
+                None => Some(format!("unkeyed/{}", d.hash)),
+            })
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let dead_seen = if dead_keys.is_empty() {
+            BTreeSet::new()
+        } else {
+            tx.dead_letters_seen(&dead_keys).await?
+        };
+
         // Fresh deliveries: not seen before, and the first copy within the batch.
         let mut verdicts: Vec<Option<Disposition>> = vec![None; decoded.len()];
         let mut batch_hashes: BTreeMap<&str, &str> = BTreeMap::new();
         let mut w = Writes::default();
         for (i, d) in decoded.iter().enumerate() {
+            let dead_key = d
+                .key
+                .clone()
+                .unwrap_or_else(|| format!("unkeyed/{}", d.hash));
+            if dead_seen.contains(&(dead_key, d.hash.clone())) {
+                verdicts[i] = Some(Disposition::Duplicate);
+                continue;
+            }
             let Some(key) = d.key.as_deref() else {
                 continue;
             };
@@ -192,6 +228,31 @@ impl Ingest {
                 _ => {}
             }
         }
+        // One payment's events decide one at a time across instances: a follow-up that
+        // parks and the event that creates its item never commit blind to each other.
+        let item_ids_planned: Vec<String> = item_ids.iter().cloned().collect();
+        tx.lock_items(&item_ids_planned).await?;
+        // Follow-ups parked earlier for the items this batch may create.
+        let created: Vec<String> = fresh()
+            .filter_map(|d| match &d.body {
+                Body::Event(Ok(plan)) => Some(plan.legs.iter().map(|l| l.id.clone())),
+                _ => None,
+            })
+            .flatten()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut waiting: BTreeMap<String, Vec<park::Waiting>> = BTreeMap::new();
+        if !created.is_empty() {
+            for row in tx.parked(&created).await? {
+                let waiting_for = row.item_id.clone();
+                let w = self.unsealed(row)?;
+                if let Ok(plan) = &w.plan {
+                    message_ids.insert(plan.message_id.clone());
+                }
+                waiting.entry(waiting_for).or_default().push(w);
+            }
+        }
         let mut refs = tx.refs(&references.into_iter().collect::<Vec<_>>()).await?;
         item_ids.extend(refs.values().map(|(item, _)| item.clone()));
         let mut items = tx.items(&item_ids.into_iter().collect::<Vec<_>>()).await?;
@@ -208,6 +269,7 @@ impl Ingest {
             tokens: BTreeSet::new(),
             w: &mut w,
             bank_prefix: &self.bank_prefix,
+            waiting,
         };
         for (i, d) in decoded.iter().enumerate() {
             if verdicts[i].is_some() {
@@ -227,6 +289,9 @@ impl Ingest {
         for row in &mut w.outbox {
             row.payload = self.sealer.seal(&row.message_id, &row.payload);
         }
+        for row in &mut w.parked {
+            row.body = self.sealer.seal(&parked_seal_id(&row.key), &row.body);
+        }
         tx.write(&w).await?;
         tx.commit().await?;
         Ok(verdicts
@@ -234,6 +299,39 @@ impl Ingest {
             .map(|v| v.unwrap_or(Disposition::Applied))
             .collect())
     }
+}
+
+impl Ingest {
+    /// A `parked` row back to a waiting follow-up, planned with today's profiles. A body that
+    /// does not open with this store's key stops the batch (nothing is dropped).
+    fn unsealed(&self, row: store::ParkedRow) -> Result<park::Waiting, store::Error> {
+        let body = self
+            .sealer
+            .open(&parked_seal_id(&row.key), row.body)
+            .map_err(|e| store::Error::Corrupt {
+                column: "parked.body_sealed_hex",
+                value: e.to_string(),
+            })?;
+        let plan = match self.read_event(&body) {
+            Body::Event(plan) => plan,
+            Body::Dead(reason, detail) => Err((reason, detail)),
+            Body::Json | Body::Answers(_) => Err((DeadReason::Decode, "not an event".into())),
+        };
+        Ok(park::Waiting {
+            key: row.key,
+            event_id: row.event_id,
+            occurred_at: row.occurred_at,
+            hash: row.payload_sha256,
+            queue: row.queue,
+            body,
+            plan,
+        })
+    }
+}
+
+/// The id a parked body is sealed under (distinct from every outbox message id).
+fn parked_seal_id(key: &str) -> String {
+    format!("parked/{key}")
 }
 
 impl Handler for Ingest {

@@ -86,22 +86,18 @@ impl Ingest {
                 );
                 (vec![l], None, d.payment_id.clone(), card(&d.card))
             }
-            // A capture of a payment we authorized is an input on it; with no authorization
-            // (single message, or an authorization made elsewhere) it creates the item.
-            EventData::CardCapture(d) => {
-                let l = leg(
-                    d.payment_id.clone(),
-                    &d.payment_id,
-                    "card",
-                    money(&d.amount).map_err(invalid)?,
-                );
-                (
-                    vec![l],
-                    Some((d.payment_id.clone(), Input::Capture)),
-                    d.payment_id.clone(),
-                    card(&d.card),
-                )
-            }
+            // A capture is an input on the payment its authorization created. Every capture
+            // names its `card.authorization_requested` event (`authorization.event_id`), on a
+            // single-message profile as on a dual one, so with no item yet it waits (parks) for
+            // that authorization, which a redelivery or another instance may bring later.
+            // Creating the item from the capture would turn the late authorization into a
+            // conflict and lose its message.
+            EventData::CardCapture(d) => (
+                Vec::new(),
+                Some((d.payment_id.clone(), Input::Capture)),
+                d.payment_id.clone(),
+                card(&d.card),
+            ),
             EventData::CardAuthorizationReversed(d) => (
                 Vec::new(),
                 Some((d.payment_id.clone(), Input::ReversalRequested)),
@@ -156,6 +152,10 @@ impl Ingest {
         }
         Ok(EventPlan {
             event_id: event_id.to_owned(),
+            occurred_at: event
+                .occurred_at
+                .with_timezone(&chrono::Utc)
+                .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
             bank: bank.to_owned(),
             legs,
             existing,
@@ -194,12 +194,15 @@ pub(super) struct Leg {
     pub(super) end_to_end_id: Option<String>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) struct EventPlan {
     pub(super) event_id: String,
+    /// `occurred_at` in UTC with nanoseconds: parked follow-ups apply in this order.
+    pub(super) occurred_at: String,
     pub(super) bank: String,
     pub(super) legs: Vec<Leg>,
-    /// The item this event is an input on, when it exists.
+    /// The item this event is an input on, when it exists; with no `legs`, the event parks
+    /// until it does.
     pub(super) existing: Option<(String, Input)>,
     pub(super) message_id: String,
     pub(super) message_refs: Vec<String>,

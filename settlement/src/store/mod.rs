@@ -23,7 +23,9 @@ use sqlx::{Any, AnyPool, ConnectOptions, Executor};
 
 pub use audit::{Activity, AuditFacts, OutboxFact};
 pub use summary::{ITEMS_CSV_HEADER, ItemFilter, ItemRow, Summary, amount_text};
-pub use tx::{DeadRow, InboxRow, ItemRecord, NewOutbox, RefRow, TransitionRow, Tx, Writes};
+pub use tx::{
+    DeadRow, InboxRow, ItemRecord, NewOutbox, ParkedRow, RefRow, TransitionRow, Tx, Writes,
+};
 
 use crate::flow::Transient;
 
@@ -302,15 +304,16 @@ pub fn from_hex(text: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-/// The copy of a dead-lettered body the store keeps: its text if it is UTF-8, else its hex, with
+/// The copy of a dead-lettered body the store keeps: its text if it is UTF-8 without NUL (which
+/// PostgreSQL text cannot hold), else its hex, with
 /// every run of 13 or more digits reduced to its first 6 and last 4 (`*` between). A card number
 /// inside a longer run (BCD in hex, DE 2 after its length prefix) is hidden too; amounts and ids
 /// that long are masked as well, which costs nothing here: the broker carries the body unchanged
 /// to `clearway.dlx`, and this copy is for reading, not for replay.
 pub fn masked_copy(body: &[u8]) -> String {
     let text = match std::str::from_utf8(body) {
-        Ok(text) => text.to_owned(),
-        Err(_) => to_hex(body),
+        Ok(text) if !text.contains('\0') => text.to_owned(),
+        _ => to_hex(body),
     };
     let mut out = String::with_capacity(text.len());
     let mut run = String::new();

@@ -23,6 +23,8 @@ pub struct Summary {
     pub outbox_published: i64,
     /// Dead letters per reason.
     pub dead_letters_by_reason: BTreeMap<String, i64>,
+    /// Follow-ups parked until their item exists.
+    pub parked: i64,
 }
 
 /// The lines `clearway status` prints for the database, e.g. `items: settled 3, submitted 1`.
@@ -47,7 +49,8 @@ impl std::fmt::Display for Summary {
             "outbox: {} pending, {} published",
             self.outbox_pending, self.outbox_published
         )?;
-        writeln!(f, "dead letters: {}", list(&self.dead_letters_by_reason))
+        writeln!(f, "dead letters: {}", list(&self.dead_letters_by_reason))?;
+        writeln!(f, "parked: {} follow-ups wait for their item", self.parked)
     }
 }
 
@@ -147,7 +150,11 @@ impl Summary {
         {
             dead_letters_by_reason.insert(row.try_get(0)?, row.try_get(1)?);
         }
+        let parked: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM parked")
+            .fetch_one(pool)
+            .await?;
         Ok(Summary {
+            parked,
             inbox,
             items_by_state,
             outbox_pending,

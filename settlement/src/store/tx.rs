@@ -127,6 +127,28 @@ pub struct DeadRow {
     pub detail: String,
     /// The body as delivered; stored masked (see [`super::masked_copy`]).
     pub payload: Vec<u8>,
+    /// SHA-256 of the canonical payload, hex: a dead letter is recorded once per key and hash.
+    pub payload_sha256: String,
+}
+
+/// A follow-up event parked until the item it acts on exists (see `settlement/README.md`,
+/// Lifecycle).
+#[derive(Debug, Clone)]
+pub struct ParkedRow {
+    /// Its inbox key, `event/<event_id>`.
+    pub key: String,
+    /// The item it waits for.
+    pub item_id: String,
+    /// Its event id.
+    pub event_id: String,
+    /// Its `occurred_at` in UTC, RFC 3339 with nanoseconds, so it sorts as text.
+    pub occurred_at: String,
+    /// SHA-256 of the canonical payload, hex (as in the inbox).
+    pub payload_sha256: String,
+    /// The event bytes, sealed by the caller (card events hold a PAN).
+    pub body: Vec<u8>,
+    /// The queue it came from.
+    pub queue: String,
 }
 
 /// Everything one batch writes.
@@ -148,6 +170,11 @@ pub struct Writes {
     pub dead_letters: Vec<DeadRow>,
     /// Card tokens: token and masked PAN.
     pub card_tokens: Vec<(String, String)>,
+    /// Follow-ups to park.
+    pub parked: Vec<ParkedRow>,
+    /// Parked follow-ups this batch applied (or dead-lettered): their inbox key and new
+    /// inbox outcome; their `parked` rows are deleted.
+    pub unparked: Vec<(String, String)>,
 }
 
 impl Tx {
@@ -235,6 +262,85 @@ impl Tx {
             for row in q.fetch_all(&mut *self.inner).await? {
                 let item = item_from_row(&row)?;
                 found.insert(item.id.clone(), item);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Serialises the transactions that touch these item ids (PostgreSQL: transaction-level
+    /// advisory locks on their hashes, taken in hash order; SQLite serialises writers anyway).
+    /// Taken before items and parked rows are read, so a follow-up that parks and the event
+    /// that creates its item never decide at the same time on two instances.
+    pub async fn lock_items(&mut self, ids: &[String]) -> Result<(), Error> {
+        if self.backend != Backend::Postgres || ids.is_empty() {
+            return Ok(());
+        }
+        for chunk in ids.chunks(super::BINDS_PER_STATEMENT_MAX) {
+            let sql = format!(
+                "SELECT COUNT(*) FROM (SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT \
+                 hashtext(column1) AS h FROM (VALUES {}) AS v ORDER BY h) AS s) AS l",
+                super::placeholders(self.backend, chunk.len(), 1, 0)
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for k in chunk {
+                q = q.bind(k.as_str());
+            }
+            q.execute(&mut *self.inner).await?;
+        }
+        Ok(())
+    }
+
+    /// The parked follow-ups waiting for these items (bodies still sealed).
+    pub async fn parked(&mut self, item_ids: &[String]) -> Result<Vec<ParkedRow>, Error> {
+        let mut found = Vec::new();
+        for chunk in item_ids.chunks(super::BINDS_PER_STATEMENT_MAX) {
+            let sql = format!(
+                "SELECT key, item_id, event_id, occurred_at, payload_sha256, body_sealed_hex, \
+                 queue FROM parked WHERE item_id IN ({})",
+                params(self.backend, 1, chunk.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for k in chunk {
+                q = q.bind(k.as_str());
+            }
+            for row in q.fetch_all(&mut *self.inner).await? {
+                let hex: String = row.try_get(5)?;
+                let body = super::from_hex(&hex).ok_or(Error::Corrupt {
+                    column: "parked.body_sealed_hex",
+                    value: hex.chars().take(16).collect(),
+                })?;
+                found.push(ParkedRow {
+                    key: row.try_get(0)?,
+                    item_id: row.try_get(1)?,
+                    event_id: row.try_get(2)?,
+                    occurred_at: row.try_get(3)?,
+                    payload_sha256: row.try_get(4)?,
+                    body,
+                    queue: row.try_get(6)?,
+                });
+            }
+        }
+        Ok(found)
+    }
+
+    /// The (key, payload hash) pairs among these keys that are dead letters already.
+    pub async fn dead_letters_seen(
+        &mut self,
+        keys: &[String],
+    ) -> Result<BTreeSet<(String, String)>, Error> {
+        let mut found = BTreeSet::new();
+        for chunk in keys.chunks(super::BINDS_PER_STATEMENT_MAX) {
+            let sql = format!(
+                "SELECT key, payload_sha256 FROM dead_letters WHERE key IN ({}) \
+                 AND payload_sha256 IS NOT NULL",
+                params(self.backend, 1, chunk.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for k in chunk {
+                q = q.bind(k.as_str());
+            }
+            for row in q.fetch_all(&mut *self.inner).await? {
+                found.insert((row.try_get(0)?, row.try_get(1)?));
             }
         }
         Ok(found)
@@ -388,19 +494,89 @@ impl Tx {
                     Val::Str(&d.reason),
                     Val::Str(&d.detail),
                     Val::Text(super::masked_copy(&d.payload)),
+                    Val::Str(&d.payload_sha256),
                     Val::Str(&now),
                 ]
             })
             .collect();
-        insert_rows(
+        // Once per key and payload: another instance that recorded the same one first makes
+        // this batch retry, and the retry sees it as a duplicate.
+        let inserted = insert_rows(
             conn,
             backend,
-            "INSERT INTO dead_letters (key, queue, reason, detail, payload_masked, at)",
-            6,
+            "INSERT INTO dead_letters (key, queue, reason, detail, payload_masked, \
+             payload_sha256, at)",
+            7,
             &rows,
-            "",
+            "ON CONFLICT DO NOTHING RETURNING key || ' ' || payload_sha256",
         )
         .await?;
+        let wanted: Vec<String> = w
+            .dead_letters
+            .iter()
+            .map(|d| format!("{} {}", d.key, d.payload_sha256))
+            .collect();
+        race("dead_letters", wanted.iter(), &inserted)?;
+
+        let rows: Vec<Vec<Val>> = w
+            .parked
+            .iter()
+            .map(|p| {
+                vec![
+                    Val::Text(p.key.clone()),
+                    Val::Text(p.item_id.clone()),
+                    Val::Text(p.event_id.clone()),
+                    Val::Text(p.occurred_at.clone()),
+                    Val::Text(p.payload_sha256.clone()),
+                    Val::Text(super::to_hex(&p.body)),
+                    Val::Text(p.queue.clone()),
+                    Val::Text(now.clone()),
+                ]
+            })
+            .collect();
+        let inserted = insert_rows(
+            conn,
+            backend,
+            "INSERT INTO parked (key, item_id, event_id, occurred_at, payload_sha256, \
+             body_sealed_hex, queue, parked_at)",
+            8,
+            &rows,
+            "ON CONFLICT DO NOTHING RETURNING key",
+        )
+        .await?;
+        race("parked", w.parked.iter().map(|r| &r.key), &inserted)?;
+
+        // Un-parked: the rows go, and the inbox says what became of them.
+        for chunk in w.unparked.chunks(super::BINDS_PER_STATEMENT_MAX / 2) {
+            let sql = format!(
+                "DELETE FROM parked WHERE key IN ({})",
+                params(backend, 1, chunk.len())
+            );
+            let keys: Vec<Val> = chunk.iter().map(|(k, _)| Val::Text(k.clone())).collect();
+            let done = super::bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &keys)
+                .execute(&mut *conn)
+                .await?;
+            if done.rows_affected() != chunk.len() as u64 {
+                // another transaction applied them first (it held the item's lock)
+                return Err(Error::Race {
+                    table: "parked",
+                    key: chunk.first().map(|(k, _)| k.clone()).unwrap_or_default(),
+                });
+            }
+            let sql = format!(
+                "UPDATE inbox SET outcome = v.column2 FROM (VALUES {}) AS v \
+                 WHERE inbox.key = v.column1",
+                super::placeholders(backend, chunk.len(), 2, 0)
+            );
+            let mut values = Vec::with_capacity(chunk.len() * 2);
+            for (key, outcome) in chunk {
+                values.push(Val::Text(key.clone()));
+                values.push(Val::Text(outcome.clone()));
+            }
+            super::bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &values)
+                .execute(&mut *conn)
+                .await?;
+        }
 
         let rows: Vec<Vec<Val>> = w
             .card_tokens
