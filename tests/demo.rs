@@ -2,10 +2,14 @@
 //! bank-sim` per profile against the real RabbitMQ (`CLEARWAY_AMQP_URL`, default local guest),
 //! and the summary it writes must hold the generator's counts with nothing lost or doubled.
 //!
-//! The demo uses the default `clearway.*` queue names (it resets them first), so the tests here
-//! run one at a time (`DEMO`). The chaos test closes the demo's own broker connections only,
-//! but kills and restarts processes for a minute or more: it is `#[ignore]`d, and the lead
-//! decides how CI runs it (`cargo test --test demo -- --ignored`).
+//! The demo resets its queues first, so the tests here run one at a time (`DEMO`), under a
+//! prefix of this process (`--topology-prefix t.demo.<pid>`), away from other users of the
+//! broker. The PostgreSQL variant runs on a fresh database the demo makes on
+//! the server of `CLEARWAY_TEST_PG_URL` (default the local `clearway` role, which has CREATEDB).
+//! The chaos test kills and restarts processes, closes the demo's connections and restarts the
+//! RabbitMQ application (`rabbitmqctl stop_app`/`start_app`) for about a minute: it is
+//! `#[ignore]`d, to be run alone (`cargo test --test demo -- --ignored`), never beside other
+//! broker tests.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
@@ -28,19 +32,35 @@ fn expected(seed: u64, events: usize) -> Expected {
         .1
 }
 
+fn pg_url() -> String {
+    std::env::var("CLEARWAY_TEST_PG_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "postgres://clearway:clearway@127.0.0.1:5432/clearway".into())
+}
+
 /// Runs the demo, asserts exit 0, and returns its summary.json.
 fn run_demo(out: &Path, extra: &[&str]) -> Value {
+    run_demo_of(1000, out, extra)
+}
+
+fn prefix() -> String {
+    format!("t.demo.{}", std::process::id())
+}
+
+fn run_demo_of(events: usize, out: &Path, extra: &[&str]) -> Value {
     let output = Command::new(BIN)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args([
             "demo",
             "--events",
-            "1000",
+            &events.to_string(),
             "--seed",
             "1",
             "--timeout",
             "240",
         ])
+        .args(["--topology-prefix", &prefix()])
         .arg("--out")
         .arg(out)
         .args(extra)
@@ -99,21 +119,56 @@ fn a_short_demo_loses_and_doubles_nothing() {
     assert_eq!(without_run(again), without_run(summary));
 }
 
+/// The same demo on PostgreSQL ends with the same figures as on SQLite, and its database is
+/// dropped afterwards.
+#[test]
+fn a_short_demo_on_postgres_gives_the_figures_of_sqlite() {
+    let _one_at_a_time = DEMO.lock().unwrap_or_else(|e| e.into_inner());
+    let (lite, pg) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let url = pg_url();
+    let on_pg = run_demo(pg.path(), &["--database-url", &url]);
+    assert_eq!(count(&on_pg, "lost"), 0, "{on_pg:#}");
+    assert_eq!(count(&on_pg, "doubled"), 0, "{on_pg:#}");
+    assert_eq!(on_pg["run"]["database"], "postgres");
+    assert!(!pg.path().join("clearway.db").exists());
+    let config = std::fs::read_to_string(pg.path().join("run.toml")).unwrap();
+    assert!(!config.contains("postgres://"), "{config}");
+    let on_sqlite = run_demo(lite.path(), &[]);
+    assert_eq!(without_run(on_pg), without_run(on_sqlite));
+}
+
+/// A `--database-url` that is not PostgreSQL is refused (exit 3) before anything starts.
+#[test]
+fn a_database_url_that_is_not_postgres_is_refused() {
+    let out = tempfile::tempdir().unwrap();
+    let output = Command::new(BIN)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["demo", "--database-url", "mysql://x/y", "--out"])
+        .arg(out.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("--database-url"), "{stderr}");
+}
+
 fn without_run(mut summary: Value) -> Value {
     summary.as_object_mut().unwrap().remove("run");
     summary
 }
 
-// Ignored: it SIGKILLs and restarts the service and closes the demo's broker connections for a
-// minute or more; run it with `cargo test --test demo -- --ignored`.
+// Ignored: it SIGKILLs and restarts the service, closes the demo's broker connections and
+// restarts RabbitMQ (stop_app/start_app) for a minute or more on 2,000 events; run it alone with
+// `cargo test --test demo -- --ignored`.
 #[test]
 #[ignore]
 fn chaos_gives_the_same_figures() {
     let _one_at_a_time = DEMO.lock().unwrap_or_else(|e| e.into_inner());
     let (plain, chaotic) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let calm = run_demo(plain.path(), &[]);
-    let chaos = run_demo(chaotic.path(), &["--chaos"]);
+    let calm = run_demo_of(2000, plain.path(), &[]);
+    let chaos = run_demo_of(2000, chaotic.path(), &["--chaos", "--broker-restarts"]);
     assert!(count(&chaos["run"], "service_kills") >= 3, "{chaos:#}");
+    assert_eq!(count(&chaos["run"], "broker_restarts"), 2, "{chaos:#}");
     assert_eq!(count(&chaos, "lost"), 0);
     assert_eq!(count(&chaos, "doubled"), 0);
     assert_eq!(without_run(chaos), without_run(calm));
@@ -127,7 +182,8 @@ fn a_demo_out_of_time_says_what_is_stuck() {
     let out = tempfile::tempdir().unwrap();
     let output = Command::new(BIN)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["demo", "--events", "100", "--timeout", "1", "--out"])
+        .args(["demo", "--events", "100", "--timeout", "1"])
+        .args(["--topology-prefix", &prefix(), "--out"])
         .arg(out.path())
         .output()
         .unwrap();

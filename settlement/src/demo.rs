@@ -345,6 +345,25 @@ pub fn check(
     }
 }
 
+/// Creates a fresh PostgreSQL database `name` on the server `server_url` names (dropping one of
+/// that name first) and returns its URL: the demo's store for one run.
+pub fn create_postgres_database(server_url: &str, name: &str) -> Result<String, DemoError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(BrokerError::Runtime)?;
+    Ok(runtime.block_on(store::create_database(server_url, name))?)
+}
+
+/// Drops the database [`create_postgres_database`] made.
+pub fn drop_postgres_database(server_url: &str, name: &str) -> Result<(), DemoError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(BrokerError::Runtime)?;
+    Ok(runtime.block_on(store::drop_database(server_url, name))?)
+}
+
 /// One look at the running system.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Snapshot {

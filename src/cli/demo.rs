@@ -13,7 +13,10 @@
 //! its bank's journal and nothing changed for a few polls) and **day close** (the banks stop,
 //! sending their end-of-day answers, which the service records). `--chaos` SIGKILLs and
 //! restarts the service and closes the children's broker connections at seeded moments of
-//! the first two phases (`chaos.rs`); the figures must come out the same as without.
+//! the first two phases (`chaos.rs`), and with `--broker-restarts` also restarts RabbitMQ
+//! (`rabbitmqctl stop_app`/`start_app`); the figures must come out the same as without.
+//! `--database-url postgres://…` runs the same demo on a fresh PostgreSQL database, and
+//! `--topology-prefix` gives it queue names of its own on a shared broker.
 //!
 //! Exit 0 when the check passes, 1 when it fails or something is stuck past `--timeout` (the
 //! message says what), 3 for bad arguments or profiles.
@@ -58,6 +61,23 @@ pub(crate) struct Args {
     /// fixtures/profiles).
     #[arg(long, value_name = "DIR")]
     profiles: Option<PathBuf>,
+    /// Run on PostgreSQL: a `postgres://` URL of a server and a database the role can connect to
+    /// (it needs CREATEDB). The demo creates a fresh database `clearway_demo_<seed>_<pid>` on
+    /// that server for the run, and drops it at the end when the check passes (a failed run
+    /// leaves it for inspection and says so). Without this flag the demo uses a fresh SQLite
+    /// file `DIR/clearway.db`; `DATABASE_URL` is deliberately ignored.
+    #[arg(long, value_name = "URL")]
+    database_url: Option<String>,
+    /// With `--chaos`: also restart the RabbitMQ application (`rabbitmqctl stop_app`, then
+    /// `start_app`) at seeded moments. It disturbs everyone else on the broker: opt-in.
+    #[arg(long, requires = "chaos")]
+    broker_restarts: bool,
+    /// The names of the demo's exchanges and queues: `<PREFIX>.events`, `<PREFIX>.bank.<id>.out`,
+    /// …; the demo deletes and declares them first. With another prefix than `clearway` the
+    /// profiles are copied to `DIR/profiles` with their queue names renamed, so demos on one
+    /// broker under different prefixes never share a queue (the tests and scripts/chaos do so).
+    #[arg(long, value_name = "PREFIX", default_value = "clearway")]
+    topology_prefix: String,
     /// Give up (exit 1, saying what is stuck) after this many seconds.
     #[arg(long, default_value_t = 1800)]
     timeout: u64,
@@ -92,15 +112,34 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
         .or_else(|| std::env::var_os("CLEARWAY_PROFILES").map(PathBuf::from))
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or_else(|| PathBuf::from("fixtures/profiles"));
-    let profiles = load_profiles(&profiles_arg)?;
+    let mut profiles = load_profiles(&profiles_arg)?;
+    let prefix = args.topology_prefix.as_str();
+    let prefix_ok = !prefix.is_empty()
+        && prefix.len() <= 64
+        && prefix
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '-' | '_'));
+    if !prefix_ok {
+        return Err(refused(format!(
+            "--topology-prefix {prefix:?}: expected 1 to 64 of a-z, 0-9, '.', '-', '_'"
+        )));
+    }
+    let dir = prepare_out(&args.out)?;
+    let profiles_arg = if prefix == DEFAULT_PREFIX {
+        profiles_arg
+    } else {
+        let renamed = rename_queues(&profiles, &dir, prefix)?;
+        profiles = load_profiles(&renamed)?;
+        renamed
+    };
     let banks = profiles
         .iter()
         .map(|(_, p)| BankId::parse(&p.id).map_err(|e| refused(e.to_string())))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let dir = prepare_out(&args.out)?;
-    let database_url = format!("sqlite://{}?mode=rwc", dir.join("clearway.db").display());
+    let database = DemoDatabase::prepare(args.database_url.as_deref(), &dir, args.seed)?;
+    let database_url = database.url.clone();
     let url = AmqpUrl::from_env().map_err(|e| refused(e.to_string()))?;
-    let topology = Topology::default();
+    let topology = Topology::with_prefix(prefix);
     let mut probe = Probe::open(&database_url, url.clone(), topology.clone(), banks.clone())
         .context("opening the demo's database")?;
     ensure_rabbitmq(&mut probe, &url)?;
@@ -121,7 +160,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
     let profiles_dir = profiles_arg
         .canonicalize()
         .with_context(|| format!("--profiles {}", profiles_arg.display()))?;
-    let config = write_run_config(&dir, &database_url, &profiles_dir, &topology)?;
+    let config = write_run_config(&dir, database.file_url(), &profiles_dir, &topology)?;
     let logs = dir.join("logs");
     let envs = vec![
         ("DATABASE_URL".to_owned(), database_url.clone()),
@@ -178,13 +217,14 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
         bank_sims,
         banks_running: false,
         strikes: if args.chaos {
-            chaos::plan(args.seed)
+            chaos::plan(args.seed, args.broker_restarts)
         } else {
             Vec::new()
         },
         kills: 0,
         connection_rounds: 0,
         connections_closed: 0,
+        broker_restarts: 0,
         unexpected_restarts: 0,
         deadline: started + Duration::from_secs(args.timeout),
         held: BTreeMap::new(),
@@ -208,6 +248,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
         .with_context(|| format!("writing {}", summary_path.display()))?;
     print_report(&report, &summary_path);
     demo.probe.close();
+    database.finish(outcome.is_ok() && report.passed());
     outcome?;
     if !report.passed() {
         bail!(
@@ -265,7 +306,7 @@ fn prepare_out(out: &Path) -> anyhow::Result<PathBuf> {
             || name.starts_with("journal-")
             || matches!(
                 name.as_str(),
-                "summary.json" | "events.jsonl" | "run.toml" | "statements" | "logs"
+                "summary.json" | "events.jsonl" | "run.toml" | "statements" | "logs" | "profiles"
             );
         if !ours {
             continue;
@@ -285,6 +326,40 @@ fn prepare_out(out: &Path) -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
+/// The production prefix of every exchange and queue name.
+const DEFAULT_PREFIX: &str = "clearway";
+
+/// Copies the profiles to `DIR/profiles`, their `clearway.bank.` queue names renamed to
+/// `<prefix>.bank.`; returns that folder.
+fn rename_queues(
+    profiles: &[(PathBuf, Profile)],
+    dir: &Path,
+    prefix: &str,
+) -> anyhow::Result<PathBuf> {
+    let to = dir.join("profiles");
+    std::fs::create_dir_all(&to).with_context(|| format!("creating {}", to.display()))?;
+    let (from_names, to_names) = (
+        format!("\"{DEFAULT_PREFIX}.bank."),
+        format!("\"{prefix}.bank."),
+    );
+    for (path, profile) in profiles {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        if !text.contains(&from_names) {
+            return Err(refused(format!(
+                "profile {}: its queues are not named {DEFAULT_PREFIX}.bank.<id>.*, so \
+                 --topology-prefix cannot rename them",
+                profile.id
+            )));
+        }
+        let name = path.file_name().unwrap_or(path.as_os_str());
+        let target = to.join(name);
+        std::fs::write(&target, text.replace(&from_names, &to_names))
+            .with_context(|| format!("writing {}", target.display()))?;
+    }
+    Ok(to)
+}
+
 fn journal_path(dir: &Path, bank: &str) -> PathBuf {
     dir.join(format!("journal-{bank}.jsonl"))
 }
@@ -293,7 +368,7 @@ fn journal_path(dir: &Path, bank: &str) -> PathBuf {
 /// password is written to a file).
 fn write_run_config(
     dir: &Path,
-    database_url: &str,
+    database_url: Option<&str>,
     profiles: &Path,
     topology: &Topology,
 ) -> anyhow::Result<PathBuf> {
@@ -301,13 +376,17 @@ fn write_run_config(
         .events_queue
         .strip_suffix(".events")
         .unwrap_or("clearway");
+    // A PostgreSQL URL may hold a password: it reaches the service through `DATABASE_URL`.
+    let database = database_url.map_or_else(
+        || "# database_url: from DATABASE_URL (PostgreSQL)\n".to_owned(),
+        |url| format!("database_url = {url:?}\n"),
+    );
     let text = format!(
         "# Written by `clearway demo`: the settings of the service it starts.\n\
          name = \"clearway-demo\"\n\
-         database_url = {:?}\n\
+         {database}\
          profiles = {:?}\n\
          topology_prefix = {:?}\n",
-        database_url,
         profiles.display().to_string(),
         prefix
     );
@@ -370,6 +449,7 @@ struct Demo {
     kills: u32,
     connection_rounds: u32,
     connections_closed: usize,
+    broker_restarts: u32,
     unexpected_restarts: u32,
     deadline: Instant,
     /// Queues the broker said still hold messages when the demo last thought it was done.
@@ -622,6 +702,14 @@ impl Demo {
                 self.connections_closed += closed;
                 format!("chaos: closed {closed} broker connections at {at}‰")
             }
+            Fault::RestartBroker => {
+                bar.suspend(|| {
+                    eprintln!("chaos: restarting RabbitMQ at {at}‰ (stop_app, start_app)")
+                });
+                chaos::restart_broker()?;
+                self.broker_restarts += 1;
+                format!("chaos: RabbitMQ is back after a restart at {at}‰")
+            }
         };
         bar.suspend(|| eprintln!("{message}"));
         Ok(())
@@ -704,6 +792,9 @@ impl Demo {
                 "run".into(),
                 serde_json::json!({
                     "chaos": args.chaos,
+                    "database": database_kind(args.database_url.is_some()),
+                    "topology_prefix": args.topology_prefix,
+                    "broker_restarts": self.broker_restarts,
                     "elapsed_ms": started.elapsed().as_millis() as u64,
                     "service_kills": self.kills,
                     "connection_close_rounds": self.connection_rounds,
@@ -806,4 +897,63 @@ fn print_report(r: &Report, summary: &Path) {
         println!("example           {e}");
     }
     println!("summary           {}", summary.display());
+}
+
+fn database_kind(postgres: bool) -> &'static str {
+    if postgres { "postgres" } else { "sqlite" }
+}
+
+/// The demo's store: a fresh SQLite file in `DIR`, or a fresh PostgreSQL database made for the
+/// run on the server `--database-url` names.
+struct DemoDatabase {
+    url: String,
+    /// `(server URL, database name)` when the demo created a PostgreSQL database.
+    postgres: Option<(String, String)>,
+}
+
+impl DemoDatabase {
+    fn prepare(server: Option<&str>, dir: &Path, seed: u64) -> anyhow::Result<DemoDatabase> {
+        let Some(server) = server else {
+            let url = format!("sqlite://{}?mode=rwc", dir.join("clearway.db").display());
+            return Ok(DemoDatabase {
+                url,
+                postgres: None,
+            });
+        };
+        if !(server.starts_with("postgres://") || server.starts_with("postgresql://")) {
+            return Err(refused(
+                "--database-url: expected a postgres:// URL (without it the demo uses a fresh \
+                 SQLite file in --out)",
+            ));
+        }
+        let name = format!("clearway_demo_{seed}_{}", std::process::id());
+        let url = demo::create_postgres_database(server, &name)
+            .with_context(|| format!("creating database {name} for the demo"))?;
+        eprintln!("created PostgreSQL database {name} for this run");
+        Ok(DemoDatabase {
+            url,
+            postgres: Some((server.to_owned(), name)),
+        })
+    }
+
+    /// The URL to write into `run.toml`: only a SQLite file's (a PostgreSQL URL may hold a
+    /// password).
+    fn file_url(&self) -> Option<&str> {
+        self.postgres.is_none().then_some(self.url.as_str())
+    }
+
+    /// Drops a PostgreSQL database after a passing run; leaves it (and says so) otherwise.
+    fn finish(self, passed: bool) {
+        let Some((server, name)) = self.postgres else {
+            return;
+        };
+        if !passed {
+            eprintln!("PostgreSQL database {name} is left for inspection (DROP DATABASE {name})");
+            return;
+        }
+        match demo::drop_postgres_database(&server, &name) {
+            Ok(()) => eprintln!("dropped PostgreSQL database {name}"),
+            Err(e) => eprintln!("could not drop PostgreSQL database {name}: {e}"),
+        }
+    }
 }

@@ -11,6 +11,7 @@
 //! means another transaction got there first and the batch is retried as a whole
 //! ([`Error::Race`], transient), when the inbox then sees the key as a duplicate.
 
+mod admin;
 mod audit;
 mod outbox;
 mod summary;
@@ -21,6 +22,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, ConnectOptions, Executor};
 
+pub use admin::{create_database, database_url_on, drop_database};
 pub use audit::{Activity, AuditFacts, OutboxFact};
 pub use summary::{ITEMS_CSV_HEADER, ItemFilter, ItemRow, Summary, amount_text};
 pub use tx::{

@@ -19,6 +19,9 @@ pub(super) enum Fault {
     KillService,
     /// Close the service's and the banks' broker connections.
     CloseConnections,
+    /// Stop and start the RabbitMQ application (`--broker-restarts`): every connection drops,
+    /// and the broker refuses new ones until it is back.
+    RestartBroker,
 }
 
 /// The two phases the demo watches progress in.
@@ -41,8 +44,9 @@ pub(super) struct Strike {
 }
 
 /// Three kills and two rounds of closed connections, spread over both phases, at seeded
-/// moments between 10 % and 90 % of each phase.
-pub(super) fn plan(seed: u64) -> Vec<Strike> {
+/// moments between 10 % and 90 % of each phase; with `broker_restarts`, one RabbitMQ restart in
+/// each phase too (drawn after the others, so the rest of the plan does not change).
+pub(super) fn plan(seed: u64, broker_restarts: bool) -> Vec<Strike> {
     let mut rng = SplitMix64(seed ^ 0xC4A0_5EED);
     let shape = [
         (Phase::Ingest, Fault::KillService),
@@ -60,6 +64,16 @@ pub(super) fn plan(seed: u64) -> Vec<Strike> {
             done: false,
         })
         .collect();
+    if broker_restarts {
+        for phase in [Phase::Ingest, Phase::Clearing] {
+            strikes.push(Strike {
+                phase,
+                at_per_mille: 100 + rng.below(801),
+                fault: Fault::RestartBroker,
+                done: false,
+            });
+        }
+    }
     strikes.sort_by_key(|s| (s.phase == Phase::Clearing, s.at_per_mille));
     strikes
 }
@@ -80,6 +94,31 @@ impl SplitMix64 {
     fn below(&mut self, n: u64) -> u64 {
         ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
     }
+}
+
+/// `rabbitmqctl stop_app`, a pause, `start_app`, then `await_startup`: a broker restart as the
+/// children see it (the node stays up, so the queues and their messages survive).
+pub(super) fn restart_broker() -> anyhow::Result<()> {
+    let ctl = |args: &[&str]| -> anyhow::Result<()> {
+        let status = Command::new("rabbitmqctl")
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .with_context(|| format!("running rabbitmqctl {}", args.join(" ")))?;
+        anyhow::ensure!(
+            status.success(),
+            "rabbitmqctl {} exited with {status}",
+            args.join(" ")
+        );
+        Ok(())
+    };
+    ctl(&["-q", "stop_app"])?;
+    // Long enough for every client to notice and start its reconnect backoff.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    ctl(&["-q", "start_app"])?;
+    ctl(&["-q", "await_startup", "--timeout", "120"])
 }
 
 /// Closes the broker connections of these processes; returns how many were closed.
@@ -169,9 +208,9 @@ mod tests {
 
     #[test]
     fn the_plan_is_seeded_and_inside_each_phase() {
-        assert_eq!(plan(7), plan(7));
-        assert_ne!(plan(7), plan(8));
-        let strikes = plan(1);
+        assert_eq!(plan(7, false), plan(7, false));
+        assert_ne!(plan(7, false), plan(8, false));
+        let strikes = plan(1, false);
         assert_eq!(strikes.len(), 5);
         assert!(
             strikes
@@ -183,6 +222,19 @@ mod tests {
         // ingest strikes come first, each phase in progress order
         let phases: Vec<Phase> = strikes.iter().map(|s| s.phase).collect();
         assert_eq!(&phases[..2], &[Phase::Ingest, Phase::Ingest]);
+        // broker restarts come on top, one per phase, and leave the other strikes as they were
+        let with = plan(1, true);
+        let restarts: Vec<&Strike> = with
+            .iter()
+            .filter(|s| s.fault == Fault::RestartBroker)
+            .collect();
+        assert_eq!(restarts.len(), 2);
+        assert_ne!(restarts[0].phase, restarts[1].phase);
+        let others: Vec<Strike> = with
+            .into_iter()
+            .filter(|s| s.fault != Fault::RestartBroker)
+            .collect();
+        assert_eq!(others, strikes);
     }
 
     #[test]
