@@ -20,5 +20,5 @@ pub mod profile;
 pub mod status;
 
 pub use event::{Event, EventData, EventError, EventType};
-pub use outbound::{Outbound, Refusal, adapt};
+pub use outbound::{Outbound, Refusal, adapt, adapt_wire};
 pub use profile::{Profile, ProfileError};

@@ -212,6 +212,12 @@ impl Event {
     pub fn from_json(text: &str) -> Result<Event, EventError> {
         let value: serde_json::Value =
             serde_json::from_str(text).map_err(|e| EventError::Json(e.to_string()))?;
+        Self::from_value(value)
+    }
+
+    /// Reads an event from JSON already parsed (the ingest parses each body once, to hash it),
+    /// with the checks and errors of [`Event::from_json`].
+    pub fn from_value(value: serde_json::Value) -> Result<Event, EventError> {
         let Some(object) = value.as_object() else {
             return Err(EventError::Json("the event is not a JSON object".into()));
         };

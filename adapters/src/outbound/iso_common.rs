@@ -28,7 +28,7 @@ use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
 use super::transliterate::Table;
-use super::{Outbound, Refusal};
+use super::{Detail, Outbound, Refusal};
 use crate::event::transfer::{Account, Party, PostalAddress};
 use crate::event::{Event, EventData};
 use crate::money::{AmountField, Money};
@@ -103,6 +103,7 @@ pub(crate) struct Iso<'a> {
     table: Option<&'static Table>,
     reasons: Vec<String>,
     warnings: Vec<String>,
+    detail: Detail,
 }
 
 impl<'a> Iso<'a> {
@@ -127,7 +128,14 @@ impl<'a> Iso<'a> {
             table,
             reasons: Vec::new(),
             warnings: Vec::new(),
+            detail: Detail::Human,
         })
+    }
+
+    /// Whether `finish` also fills `described` (the XML again, for people).
+    pub(crate) fn with_detail(mut self, detail: Detail) -> Self {
+        self.detail = detail;
+        self
     }
 
     pub(crate) fn refuse(&mut self, path: &str, why: impl Into<String>) {
@@ -511,7 +519,10 @@ impl<'a> Iso<'a> {
             message_type: version.id().to_owned(),
             message_key: msg_id,
             hex_masked: String::new(),
-            described: xml.clone(),
+            described: match self.detail {
+                Detail::Human => xml.clone(),
+                Detail::Wire => String::new(),
+            },
             wire: xml.into_bytes(),
             warnings: self.warnings,
         })

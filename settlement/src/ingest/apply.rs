@@ -41,7 +41,7 @@ impl Work<'_> {
             }
             Body::Event(Ok(plan)) => self.event(plan, &key),
             Body::Answers(statuses) => self.answers(statuses, &key),
-            Body::Json => Err((
+            Body::Json(_) => Err((
                 DeadReason::Decode,
                 "event not read (a bug: fresh events are read first)".to_owned(),
             )),

@@ -101,7 +101,7 @@ impl Ingest {
         Decoded {
             key: Some(key),
             hash,
-            body: Body::Json,
+            body: Body::Json(Box::new(value)),
         }
     }
 
@@ -109,6 +109,15 @@ impl Ingest {
     pub(super) fn read_event(&self, body: &[u8]) -> Body {
         let text = String::from_utf8_lossy(body);
         match Event::from_json(&text) {
+            Ok(event) => Body::Event(self.plan(&event).map(Box::new)),
+            Err(e) => Body::Dead(DeadReason::Decode, format!("event: {e}")),
+        }
+    }
+
+    /// [`Ingest::read_event`] for a body `decode_event` has already parsed: the JSON is read
+    /// once per delivery, to hash it and then as the event.
+    pub(super) fn read_event_value(&self, value: serde_json::Value) -> Body {
+        match Event::from_value(value) {
             Ok(event) => Body::Event(self.plan(&event).map(Box::new)),
             Err(e) => Body::Dead(DeadReason::Decode, format!("event: {e}")),
         }
@@ -125,8 +134,8 @@ pub(super) struct Decoded {
 
 #[derive(Debug)]
 pub(super) enum Body {
-    /// JSON with an event key, not yet read as an event (duplicates never are).
-    Json,
+    /// JSON with an event key, parsed but not yet read as an event (duplicates never are).
+    Json(Box<serde_json::Value>),
     /// An event mapped to its plan.
     Event(Result<Box<EventPlan>, (DeadReason, String)>),
     Answers(Vec<StatusEvent>),

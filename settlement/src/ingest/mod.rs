@@ -198,9 +198,13 @@ impl Ingest {
         }
 
         // Map the fresh events only: a redelivery storm costs a parse and a hash per delivery.
-        for ((d, verdict), incoming) in decoded.iter_mut().zip(&verdicts).zip(batch) {
-            if verdict.is_none() && matches!(d.body, Body::Json) {
-                d.body = self.read_event(&incoming.body);
+        for (d, verdict) in decoded.iter_mut().zip(&verdicts) {
+            if verdict.is_some() {
+                continue;
+            }
+            if let Body::Json(value) = &mut d.body {
+                let value = std::mem::take(value.as_mut());
+                d.body = self.read_event_value(value);
             }
         }
 
@@ -315,7 +319,7 @@ impl Ingest {
         let plan = match self.read_event(&body) {
             Body::Event(plan) => plan,
             Body::Dead(reason, detail) => Err((reason, detail)),
-            Body::Json | Body::Answers(_) => Err((DeadReason::Decode, "not an event".into())),
+            Body::Json(_) | Body::Answers(_) => Err((DeadReason::Decode, "not an event".into())),
         };
         Ok(park::Waiting {
             key: row.key,

@@ -1,5 +1,5 @@
 //! An event to its plan: the items it creates or the item it is an input on, the message
-//! `adapters::adapt` made for it, the references its answers will quote, and the card token.
+//! `adapters::adapt_wire` made for it, the references its answers will quote, and the card token.
 
 use adapters::event::{Event, EventData};
 use adapters::profile::{Channel, Profile};
@@ -20,7 +20,8 @@ impl Ingest {
                 format!("{}: no profile {:?}", event.event_id, event.bank),
             ));
         };
-        let outbound = adapters::adapt(event, profile).map_err(|r| refusal(event, profile, r))?;
+        let outbound =
+            adapters::adapt_wire(event, profile).map_err(|r| refusal(event, profile, r))?;
         let invalid = |e: String| (DeadReason::Invalid, format!("{}: {e}", event.event_id));
         let event_id = event.event_id.as_str();
         let bank = event.bank.as_str();

@@ -16,14 +16,14 @@ use std::borrow::Cow;
 use chrono::{DateTime, Datelike, FixedOffset, Timelike, Utc};
 use emv::iso8583::{Dialect, Message, Mti, Value};
 
-use super::{Outbound, Refusal};
+use super::{Detail, Outbound, Refusal};
 use crate::event::card::{Card, ChipData, Terminal};
 use crate::event::{Event, EventData};
 use crate::money::{AmountField, Money, numeric_code};
 use crate::profile::{Iso8583Section, Profile};
 
 /// Maps a `card.*` event.
-pub(crate) fn map(event: &Event, profile: &Profile) -> Result<Outbound, Refusal> {
+pub(crate) fn map(event: &Event, profile: &Profile, detail: Detail) -> Result<Outbound, Refusal> {
     let dialect = profile.dialect().ok_or_else(|| {
         Refusal::one("profile: no ISO 8583 dialect (load the profile with Profile::load)")
     })?;
@@ -32,6 +32,7 @@ pub(crate) fn map(event: &Event, profile: &Profile) -> Result<Outbound, Refusal>
         .as_ref()
         .ok_or_else(|| Refusal::one("profile: no [iso8583] section"))?;
     let mut b = Builder::new(dialect, section, event)?;
+    b.detail = detail;
     match &event.data {
         EventData::CardAuthorizationRequested(d) => authorization::build(&mut b, d),
         EventData::CardAuthorizationReversed(d) => reversal::build(&mut b, d),
@@ -77,6 +78,7 @@ pub(crate) struct Builder<'d> {
     message: Message<'static>,
     reasons: Vec<String>,
     warnings: Vec<String>,
+    detail: Detail,
 }
 
 impl<'d> Builder<'d> {
@@ -94,6 +96,7 @@ impl<'d> Builder<'d> {
             message: Message::new(placeholder),
             reasons: Vec::new(),
             warnings: Vec::new(),
+            detail: Detail::Human,
         })
     }
 
@@ -268,7 +271,54 @@ impl<'d> Builder<'d> {
 
     /// Checks every field against the dialect (one problem per field, all of them), then packs.
     fn finish(self) -> Result<Outbound, Refusal> {
-        let mut reasons = self.reasons;
+        // A message packs whole only when each of its fields packs alone, so the field-by-field
+        // pass (which names every problem, not only the first) runs only when something failed.
+        let whole = if self.reasons.is_empty() {
+            emv::iso8583::pack(self.dialect, &self.message).ok()
+        } else {
+            None
+        };
+        let wire = match whole {
+            Some(wire) => wire,
+            None => self.refusal()?,
+        };
+        let text = |n: u16| self.message.text(n).unwrap_or_default().into_owned();
+        let message_key = format!(
+            "{}-{}-{}-{}",
+            self.message.mti().as_str(),
+            text(11),
+            text(37),
+            self.section.acquirer_id
+        );
+        let (hex_masked, described) = match self.detail {
+            Detail::Human => {
+                let mut hex_masker = self.message.masker(self.dialect);
+                if let Some(pan) = self.message.text(2) {
+                    // ASCII dialects carry the PAN as characters: hide their hex too.
+                    hex_masker.add_pan(&emv::iso8583::to_hex(pan.as_bytes()));
+                }
+                (
+                    hex_masker.mask(&emv::iso8583::to_hex(&wire)).into_owned(),
+                    self.message.describe(self.dialect).to_string(),
+                )
+            }
+            Detail::Wire => (String::new(), String::new()),
+        };
+        Ok(Outbound {
+            message_key,
+            hex_masked,
+            message_type: self.message.mti().as_str().to_owned(),
+            described,
+            wire,
+            warnings: self.warnings,
+        })
+    }
+
+    /// Every reason the message cannot be sent, card data masked: one per field that does not
+    /// pack alone, or else the whole message's packing error (then the wire, were it to pack,
+    /// so that this never refuses a sendable message).
+    fn refusal(&self) -> Result<Vec<u8>, Refusal> {
+        let mut reasons = self.reasons.clone();
         let masker = self.message.masker(self.dialect);
         for (number, value) in self.message.fields() {
             let mut single = Message::new(self.message.mti());
@@ -280,30 +330,8 @@ impl<'d> Builder<'d> {
         if !reasons.is_empty() {
             return Err(Refusal { reasons });
         }
-        let wire = emv::iso8583::pack(self.dialect, &self.message)
-            .map_err(|e| Refusal::one(masker.mask(&e.to_string()).into_owned()))?;
-        let mut hex_masker = masker.clone();
-        if let Some(pan) = self.message.text(2) {
-            // ASCII dialects carry the PAN as characters: hide their hex too.
-            hex_masker.add_pan(&emv::iso8583::to_hex(pan.as_bytes()));
-        }
-        let hex_masked = hex_masker.mask(&emv::iso8583::to_hex(&wire)).into_owned();
-        let text = |n: u16| self.message.text(n).unwrap_or_default().into_owned();
-        let message_key = format!(
-            "{}-{}-{}-{}",
-            self.message.mti().as_str(),
-            text(11),
-            text(37),
-            self.section.acquirer_id
-        );
-        Ok(Outbound {
-            message_key,
-            hex_masked,
-            message_type: self.message.mti().as_str().to_owned(),
-            described: self.message.describe(self.dialect).to_string(),
-            wire,
-            warnings: self.warnings,
-        })
+        emv::iso8583::pack(self.dialect, &self.message)
+            .map_err(|e| Refusal::one(masker.mask(&e.to_string()).into_owned()))
     }
 }
 
