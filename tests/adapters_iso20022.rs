@@ -9,8 +9,6 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use adapters::event::Event;
 use adapters::profile::{Channel, Profile};
@@ -54,8 +52,6 @@ fn iso_events() -> Vec<(String, String, String)> {
     out
 }
 
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
-
 /// Validates one ISO part (as written, cut out of the message) against the XSD of its version
 /// from the shared conformance set.
 fn xmllint(part: &str, version: &str) -> Result<(), String> {
@@ -63,25 +59,7 @@ fn xmllint(part: &str, version: &str) -> Result<(), String> {
         .join("iso20022")
         .join("xsd")
         .join(format!("{version}.xsd"));
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let file = std::env::temp_dir().join(format!("clearway-h2-{}-{n}.xml", std::process::id()));
-    std::fs::write(
-        &file,
-        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{part}\n"),
-    )
-    .unwrap();
-    let out = Command::new("xmllint")
-        .args(["--noout", "--nonet", "--schema"])
-        .arg(&xsd)
-        .arg(&file)
-        .output()
-        .expect("xmllint is needed (Debian: apt-get install -y libxml2-utils)");
-    let _ = std::fs::remove_file(&file);
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).into_owned())
-    }
+    common::xmllint(part, &xsd)
 }
 
 /// The element `<name …>…</name>` cut out of the XML as written, with its version (from its

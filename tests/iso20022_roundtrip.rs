@@ -9,9 +9,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use iso20022::wire::tree::{self, Element, XSI_NS};
 use rust_decimal::Decimal;
@@ -106,33 +104,13 @@ fn diff(a: &Element, b: &Element, path: &str) -> Option<String> {
         .find_map(|(x, y)| diff(x, y, &here))
 }
 
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
-
 /// Validates one ISO part (already written alone) against the XSD of its version.
 fn xmllint(part: &str, version: &str) -> Result<(), String> {
     let xsd = common::root()
         .join("iso20022")
         .join("schemas")
         .join(format!("{version}.xsd"));
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let file = std::env::temp_dir().join(format!("clearway-h5-{}-{n}.xml", std::process::id()));
-    std::fs::write(
-        &file,
-        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{part}\n"),
-    )
-    .unwrap();
-    let out = Command::new("xmllint")
-        .args(["--noout", "--nonet", "--schema"])
-        .arg(&xsd)
-        .arg(&file)
-        .output()
-        .expect("xmllint is needed (Debian: apt-get install -y libxml2-utils)");
-    let _ = std::fs::remove_file(&file);
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).into_owned())
-    }
+    common::xmllint(part, &xsd)
 }
 
 /// Every ISO part of a message, written alone, validates against its XSD.

@@ -32,3 +32,30 @@ pub fn conformance() -> PathBuf {
 pub fn clearway() -> std::process::Command {
     std::process::Command::new(env!("CARGO_BIN_EXE_clearway"))
 }
+
+static XMLLINT_FILES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Validates one ISO 20022 part (an `AppHdr` or a `Document`, written alone) against `xsd`
+/// with xmllint; the error is xmllint's own report.
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+pub fn xmllint(part: &str, xsd: &std::path::Path) -> Result<(), String> {
+    let n = XMLLINT_FILES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let file = std::env::temp_dir().join(format!("clearway-xsd-{}-{n}.xml", std::process::id()));
+    std::fs::write(
+        &file,
+        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{part}\n"),
+    )
+    .unwrap();
+    let out = std::process::Command::new("xmllint")
+        .args(["--noout", "--nonet", "--schema"])
+        .arg(xsd)
+        .arg(&file)
+        .output()
+        .expect("xmllint is needed (Debian: apt-get install -y libxml2-utils)");
+    let _ = std::fs::remove_file(&file);
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
