@@ -4,6 +4,8 @@
 //! It calls `settlement::store` and prints; amounts are decimal strings with the currency's
 //! exponent, never floats.
 
+use std::io::Write as _;
+
 use settlement::lifecycle::State;
 use settlement::store::{ITEMS_CSV_HEADER, ItemFilter, Store, database_url};
 
@@ -33,18 +35,28 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
     let url = database_url();
-    let filter = ItemFilter {
-        state: args.state.as_deref().and_then(State::parse),
-    };
-    let items = Store::list_items_blocking(&url, filter)?;
+    // clap admits only the lifecycle's state names
+    let state = args.state.as_deref().and_then(State::parse);
+    let items = Store::list_items_blocking(&url, ItemFilter { state })?;
+    let mut text = String::new();
     match args.format {
         Format::Csv => {
-            println!("{ITEMS_CSV_HEADER}");
+            text.push_str(ITEMS_CSV_HEADER);
+            text.push('\n');
             for item in &items {
-                println!("{}", item.csv_line());
+                text.push_str(&item.csv_line());
+                text.push('\n');
             }
         }
-        Format::Json => println!("{}", serde_json::to_string_pretty(&items)?),
+        Format::Json => {
+            text = serde_json::to_string_pretty(&items)?;
+            text.push('\n');
+        }
+    }
+    // a reader that stops early (`| head`) is not an error, and never a panic
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
+        _ => {}
     }
     Ok(Outcome::Clean)
 }
