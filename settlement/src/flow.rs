@@ -2,6 +2,7 @@
 //! and two traits, no sqlx and no lapin. The broker calls a [`Handler`] with a batch of
 //! deliveries and acks them after it returns; the relay drains an [`Outbox`].
 
+use std::any::Any;
 use std::collections::BTreeMap;
 use std::future::Future;
 
@@ -70,9 +71,60 @@ impl DeadReason {
 #[error("transient: {0}")]
 pub struct Transient(pub String);
 
+/// What a handler worked out for a batch before its transaction (decoding, hashing, mapping):
+/// the consumer prepares the next batch while the previous one commits. Opaque to the broker;
+/// only the handler that made it reads it.
+#[derive(Default)]
+pub struct Prepared(Option<Box<dyn Any + Send + Sync>>);
+
+impl Prepared {
+    /// Wraps a handler's own preparation.
+    pub fn new<T: Any + Send + Sync>(work: T) -> Prepared {
+        Prepared(Some(Box::new(work)))
+    }
+
+    /// The handler's preparation, when it is a `T`.
+    pub fn get_mut<T: Any>(&mut self) -> Option<&mut T> {
+        self.0.as_mut().and_then(|b| b.downcast_mut::<T>())
+    }
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Prepared(..)"
+        } else {
+            "Prepared(none)"
+        })
+    }
+}
+
 /// The consumer side: handle one batch of deliveries in ONE database transaction.
 /// Returns one disposition per delivery, in order.
+///
+/// The consumer calls [`Handler::prepare`] (no transaction, no effect) for a batch while the
+/// batch before it is in [`Handler::commit`]; `commit` is called again with the same
+/// preparation after a `Transient` error, so a preparation must stay valid however often the
+/// commit is retried (it may only be a head start: the commit decides). A handler that
+/// prepares nothing implements `handle` alone.
 pub trait Handler: Send + Sync + 'static {
+    /// Work outside the transaction (default: none).
+    fn prepare(&self, batch: &[Incoming]) -> impl Future<Output = Prepared> + Send {
+        let _ = batch;
+        async { Prepared::default() }
+    }
+
+    /// Handles `batch` in one transaction with what `prepare` made of it; `Ok` means it
+    /// committed. Default: [`Handler::handle`].
+    fn commit(
+        &self,
+        batch: &[Incoming],
+        prepared: &mut Prepared,
+    ) -> impl Future<Output = Result<Vec<Disposition>, Transient>> + Send {
+        let _ = prepared;
+        self.handle(batch)
+    }
+
     /// Handles `batch` in one transaction; `Ok` means it committed.
     fn handle(
         &self,

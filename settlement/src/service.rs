@@ -29,7 +29,9 @@ use crate::broker::{
     RelaySnapshot, Topology,
 };
 use crate::config::Settings;
-use crate::flow::{DeadReason, Disposition, Handler, Incoming, Outbox, OutboxRow, Transient};
+use crate::flow::{
+    DeadReason, Disposition, Handler, Incoming, Outbox, OutboxRow, Prepared, Transient,
+};
 use crate::ingest::{Ingest, load_profiles};
 use crate::metrics::{self, InLabel, Metrics, QueueLabel, ReasonLabel, TypeLabel};
 use crate::store::{self, Store, Summary};
@@ -416,9 +418,36 @@ impl Metered {
 }
 
 impl Handler for Metered {
+    async fn prepare(&self, batch: &[Incoming]) -> Prepared {
+        self.ingest.prepare(batch).await
+    }
+
+    async fn commit(
+        &self,
+        batch: &[Incoming],
+        prepared: &mut Prepared,
+    ) -> Result<Vec<Disposition>, Transient> {
+        let started = Instant::now();
+        let dispositions = self.ingest.commit(batch, prepared).await?;
+        Ok(self.count(batch, dispositions, started))
+    }
+
     async fn handle(&self, batch: &[Incoming]) -> Result<Vec<Disposition>, Transient> {
         let started = Instant::now();
         let dispositions = self.ingest.handle(batch).await?;
+        Ok(self.count(batch, dispositions, started))
+    }
+}
+
+impl Metered {
+    /// Counts a committed batch: commit latency, batch size, messages in by type, duplicates,
+    /// conflicts and dead letters by reason.
+    fn count(
+        &self,
+        batch: &[Incoming],
+        dispositions: Vec<Disposition>,
+        started: Instant,
+    ) -> Vec<Disposition> {
         let m = &self.metrics;
         m.commit_seconds.observe(started.elapsed().as_secs_f64());
         m.batch_size
@@ -447,7 +476,7 @@ impl Handler for Metered {
                 }
             }
         }
-        Ok(dispositions)
+        dispositions
     }
 }
 

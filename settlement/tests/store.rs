@@ -58,6 +58,7 @@ on_both!(
     card_data_stays_tokenised,
     unavailable_database_is_transient,
     card_flows_reach_their_ends,
+    prepared_head_start_never_doubles,
 );
 
 fn dead_reason(d: &Disposition) -> Option<DeadReason> {
@@ -791,4 +792,70 @@ async fn card_flows_reach_their_ends(db: &TestDb) {
         1
     );
     db2.finish().await;
+}
+
+/// The consumer prepares batch k+1 while batch k commits, and another instance may commit the
+/// same events in between: a preparation is only a head start. Whatever it mapped, the commit
+/// decides by the inbox under its own lock; a retried commit over the same preparation too.
+async fn prepared_head_start_never_doubles(db: &TestDb) {
+    let ingest = db.ingest().await;
+    let other = db.ingest().await;
+    let auth = fixture_event(AUTH);
+    let capture = fixture_event(CAPTURE);
+    let batch = [auth.clone(), capture.clone(), auth.clone()];
+
+    // prepared while nothing is in the inbox: the authorization is mapped ahead
+    let mut early = ingest.prepare(&batch).await;
+    // meanwhile another instance commits the authorization and the capture
+    assert_eq!(
+        other
+            .handle(&[auth.clone(), capture.clone()])
+            .await
+            .unwrap(),
+        [Disposition::Applied, Disposition::Applied]
+    );
+    // the commit over the stale preparation absorbs all three
+    assert_eq!(
+        ingest.commit(&batch, &mut early).await.unwrap(),
+        [
+            Disposition::Duplicate,
+            Disposition::Duplicate,
+            Disposition::Duplicate
+        ]
+    );
+    // and committing the same preparation again changes nothing either
+    assert_eq!(
+        ingest.commit(&batch, &mut early).await.unwrap(),
+        [
+            Disposition::Duplicate,
+            Disposition::Duplicate,
+            Disposition::Duplicate
+        ]
+    );
+    assert_eq!(db.count("SELECT COUNT(*) FROM items").await, 1);
+    assert_eq!(db.count("SELECT COUNT(*) FROM inbox").await, 2);
+    assert_eq!(db.count("SELECT COUNT(*) FROM outbox").await, 2); // 0100, then the capture
+
+    // a preparation that saw the key already (nothing mapped ahead) still commits fresh
+    // events it did not map: the reversal arrives in a batch prepared before it was known
+    let reversal = fixture_event(REVERSAL);
+    let mut late = ingest.prepare(std::slice::from_ref(&reversal)).await;
+    assert_eq!(
+        ingest
+            .commit(std::slice::from_ref(&reversal), &mut late)
+            .await
+            .unwrap(),
+        [Disposition::Applied]
+    );
+    // a preparation made for another batch is not trusted: the commit starts from the bytes
+    let mut foreign = ingest.prepare(&batch).await;
+    let refund = fixture_event(REFUND);
+    assert_eq!(
+        ingest
+            .commit(std::slice::from_ref(&refund), &mut foreign)
+            .await
+            .unwrap(),
+        [Disposition::Applied]
+    );
+    assert_eq!(db.count("SELECT COUNT(*) FROM inbox").await, 4);
 }

@@ -29,7 +29,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::confirms::{Confirms, PERSISTENT, Settled};
 use super::{AmqpUrl, BrokerError, Connection, Topology, backoff, connect, sleep_or_stop};
-use crate::flow::{Disposition, Handler, Incoming};
+use crate::flow::{Disposition, Handler, Incoming, Prepared};
 
 /// How the consumer batches, retries and watches. `Default` gives the values of the issue.
 #[derive(Clone, Debug)]
@@ -277,6 +277,71 @@ async fn consume_on<H: Handler>(
         )
         .await
         .map_err(BrokerError::amqp("basic.consume on", queue))?;
+    // Two loops joined: gathering and preparing batch k+1 overlaps committing batch k. A
+    // prepared batch waits in a channel of one; the commit loop commits and acks in order.
+    let (ready, mut prepared) = tokio::sync::mpsc::channel::<Gathered>(1);
+    let gather = gather_batches(shared, &channel, &mut consumer, &probe, queue, stop, ready);
+    let commit = async {
+        while let Some(next) = prepared.recv().await {
+            let Gathered {
+                mut deliveries,
+                work,
+            } = next;
+            let (batch, mut work) = work.await.map_err(|join| BrokerError::Task {
+                task: format!("prepare {queue}"),
+                detail: join.to_string(),
+            })?;
+            match process(
+                shared,
+                queue,
+                &mut deliveries,
+                batch,
+                &mut work,
+                &mut dead,
+                stop,
+            )
+            .await?
+            {
+                BatchEnd::Abandoned => return Ok(SessionEnd::Stopped),
+                BatchEnd::Acked => *failures = 0,
+            }
+            if stop.is_cancelled() {
+                // the batch in the handler was finished; one merely prepared is left unacked
+                // and comes back, redelivered, when the channel closes
+                return Ok(SessionEnd::Stopped);
+            }
+        }
+        Ok(SessionEnd::Stopped)
+    };
+    // The gather loop ends first on a watchdog restart or an error; on stop both end after the
+    // batch in the handler committed and was acked.
+    let (gathered, committed) = tokio::try_join!(gather, commit)?;
+    Ok(match (gathered, committed) {
+        (SessionEnd::Restart, SessionEnd::Stopped) if !stop.is_cancelled() => SessionEnd::Restart,
+        _ => SessionEnd::Stopped,
+    })
+}
+
+/// A batch on its way from the gather loop to the commit loop: its deliveries (acked after
+/// the commit) and the task preparing it.
+struct Gathered {
+    deliveries: Vec<Delivery>,
+    work: tokio::task::JoinHandle<(Vec<Incoming>, Prepared)>,
+}
+
+/// Gathers batches (up to `batch_size_max`, or what arrived within `batch_linger` of the
+/// first), starts each one's preparation on a task of its own and hands it to the commit loop.
+/// Ends on stop, when the watchdog finds the consumer silent, or on an error.
+async fn gather_batches<H: Handler>(
+    shared: &Shared<H>,
+    channel: &lapin::Channel,
+    consumer: &mut lapin::Consumer,
+    probe: &lapin::Channel,
+    queue: &str,
+    stop: &CancellationToken,
+    ready: tokio::sync::mpsc::Sender<Gathered>,
+) -> Result<SessionEnd, BrokerError> {
+    let config = &shared.config;
     let cancelled = || BrokerError::ConsumerCancelled {
         queue: queue.to_owned(),
     };
@@ -325,9 +390,16 @@ async fn consume_on<H: Handler>(
                 Ok(None) => return Err(cancelled()),
             }
         }
-        match process(shared, queue, &mut deliveries, &mut dead, stop).await? {
-            BatchEnd::Abandoned => return Ok(SessionEnd::Stopped),
-            BatchEnd::Acked => *failures = 0,
+        // The bodies move into the batch (no copy); dead letters take them back from there.
+        let batch: Vec<Incoming> = deliveries.iter_mut().map(|d| incoming(queue, d)).collect();
+        let handler = Arc::clone(&shared.handler);
+        let work = tokio::spawn(async move {
+            let prepared = handler.prepare(&batch).await;
+            (batch, prepared)
+        });
+        if ready.send(Gathered { deliveries, work }).await.is_err() {
+            // the commit loop ended (with an error it reports itself)
+            return Ok(SessionEnd::Stopped);
         }
     }
 }
@@ -337,15 +409,15 @@ async fn process<H: Handler>(
     shared: &Shared<H>,
     queue: &str,
     deliveries: &mut [Delivery],
+    batch: Vec<Incoming>,
+    prepared: &mut Prepared,
     dead: &mut Confirms<usize>,
     stop: &CancellationToken,
 ) -> Result<BatchEnd, BrokerError> {
     let config = &shared.config;
-    // The bodies move into the batch (no copy); dead letters take them back from there.
-    let batch: Vec<Incoming> = deliveries.iter_mut().map(|d| incoming(queue, d)).collect();
     let mut attempt = 0u32;
     let dispositions = loop {
-        match shared.handler.handle(&batch).await {
+        match shared.handler.commit(&batch, prepared).await {
             Ok(dispositions) => break dispositions,
             Err(transient) => {
                 bump(&shared.metrics.transient_retries, 1);

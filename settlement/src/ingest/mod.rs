@@ -38,7 +38,7 @@ use std::path::Path;
 use adapters::profile::{Channel, Profile, ProfileError};
 use adapters::status::StatusEvent;
 
-use crate::flow::{DeadReason, Disposition, Handler, Incoming, Transient};
+use crate::flow::{DeadReason, Disposition, Handler, Incoming, Prepared, Transient};
 use crate::store::{self, Store, Writes};
 use apply::{Work, dead, reference_of};
 use decode::{Body, Decoded};
@@ -122,7 +122,55 @@ impl Ingest {
 
     /// Handles one batch in one transaction (see the module documentation).
     pub async fn ingest(&self, batch: &[Incoming]) -> Result<Vec<Disposition>, store::Error> {
+        let mut decoded = self.prepare_batch(batch).await;
+        self.commit_batch(batch, &mut decoded).await
+    }
+
+    /// The work before the transaction: decodes every delivery and maps the events whose key
+    /// the inbox does not hold yet (the first copy of each key in the batch). The inbox is read
+    /// outside any transaction, so this is only a head start: the commit reads it again under
+    /// its own write lock, maps whatever is fresh and still unmapped, and ignores the mapping
+    /// of anything that turned out to be a duplicate or a conflict meanwhile (an instance
+    /// beside this one). Inbox rows are never deleted, so a key seen here stays seen.
+    async fn prepare_batch(&self, batch: &[Incoming]) -> Vec<Decoded> {
         let mut decoded: Vec<Decoded> = batch.iter().map(|d| self.decode(d)).collect();
+        let keys: Vec<String> = decoded
+            .iter()
+            .filter(|d| matches!(d.body, Body::Json(_)))
+            .filter_map(|d| d.key.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        if keys.is_empty() {
+            return decoded;
+        }
+        // A failed read maps nothing here: the commit does it (and reports the error).
+        let Ok(seen) = self.store.inbox_keys_seen(&keys).await else {
+            return decoded;
+        };
+        let mut first = BTreeSet::new();
+        for d in &mut decoded {
+            let Some(key) = d.key.as_deref() else {
+                continue;
+            };
+            if seen.contains(key) || !first.insert(key.to_owned()) {
+                continue;
+            }
+            if let Body::Json(value) = &mut d.body {
+                let value = std::mem::take(value.as_mut());
+                d.body = self.read_event_value(value);
+            }
+        }
+        decoded
+    }
+
+    /// The transaction of one batch, over what [`Ingest::prepare_batch`] made of it. May run
+    /// again over the same `decoded` after a transient error (it only ever maps more of it).
+    async fn commit_batch(
+        &self,
+        batch: &[Incoming],
+        decoded: &mut [Decoded],
+    ) -> Result<Vec<Disposition>, store::Error> {
         let mut tx = self.store.begin().await?;
 
         let keys: Vec<String> = decoded
@@ -338,7 +386,29 @@ fn parked_seal_id(key: &str) -> String {
     format!("parked/{key}")
 }
 
+/// A batch decoded, with its fresh events mapped, before its transaction.
+struct PreparedBatch(Vec<Decoded>);
+
 impl Handler for Ingest {
+    async fn prepare(&self, batch: &[Incoming]) -> Prepared {
+        Prepared::new(PreparedBatch(self.prepare_batch(batch).await))
+    }
+
+    async fn commit(
+        &self,
+        batch: &[Incoming],
+        prepared: &mut Prepared,
+    ) -> Result<Vec<Disposition>, Transient> {
+        match prepared.get_mut::<PreparedBatch>() {
+            Some(PreparedBatch(decoded)) if decoded.len() == batch.len() => self
+                .commit_batch(batch, decoded)
+                .await
+                .map_err(Transient::from),
+            // not ours (or not this batch's): start from the bytes
+            _ => self.ingest(batch).await.map_err(Transient::from),
+        }
+    }
+
     async fn handle(&self, batch: &[Incoming]) -> Result<Vec<Disposition>, Transient> {
         self.ingest(batch).await.map_err(Transient::from)
     }

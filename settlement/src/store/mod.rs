@@ -14,6 +14,7 @@
 mod admin;
 mod audit;
 mod outbox;
+mod peek;
 mod summary;
 mod tx;
 
