@@ -302,9 +302,20 @@ async fn our_consume(
     n: usize,
     during: impl std::future::Future<Output = Duration>,
 ) -> (Duration, broker::MetricsSnapshot) {
+    let defaults = ConsumerConfig::default();
+    let env_or = |name: &str, default: usize| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(default)
+    };
+    // the consumer's defaults, unless BENCH_PREFETCH / BENCH_BATCH say otherwise
     let config = ConsumerConfig {
         connection_name: "bench-settlement consumer".into(),
-        ..ConsumerConfig::default()
+        prefetch: u16::try_from(env_or("BENCH_PREFETCH", usize::from(defaults.prefetch)))
+            .unwrap(),
+        batch_size_max: env_or("BENCH_BATCH", defaults.batch_size_max),
+        ..defaults
     };
     let consumer = Consumer::new(url.clone(), topology.clone(), Arc::clone(handler), config);
     let metrics = consumer.metrics();
