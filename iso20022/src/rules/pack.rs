@@ -1,6 +1,8 @@
 //! Level 3: market rule packs as data (`iso20022/rules/*.toml`): allowed currencies, the
 //! character set, maximum lengths per element, structured postal address requirements.
 
+use std::sync::OnceLock;
+
 use regex::Regex;
 use serde::Deserialize;
 
@@ -71,21 +73,48 @@ impl RulePack {
 
     /// A shipped pack by name (`sepa`, `cbpr+`; `cbprplus` too).
     pub fn shipped(name: &str) -> Result<Self, Error> {
-        let key = match name.to_ascii_lowercase().as_str() {
-            "cbprplus" | "cbpr" => "cbpr+".to_owned(),
-            other => other.to_owned(),
-        };
+        let key = Self::shipped_key(name);
         let (n, text) = SHIPPED
             .iter()
             .find(|(n, _)| *n == key)
-            .ok_or_else(|| Error::RulePack {
-                pack: name.to_owned(),
-                problem: format!(
-                    "unknown pack; shipped: {}",
-                    Self::shipped_names().join(", ")
-                ),
-            })?;
+            .ok_or_else(|| Self::unknown(name))?;
         Self::from_toml(n, text)
+    }
+
+    /// A shipped pack by name, as [`RulePack::shipped`] gives it (same names, same errors),
+    /// but parsed and compiled once per process: a mapping that validates a message per event
+    /// must not re-read the TOML or recompile the character-set regex each time.
+    pub fn shipped_static(name: &str) -> Result<&'static Self, Error> {
+        static CELLS: [OnceLock<RulePack>; SHIPPED.len()] =
+            [const { OnceLock::new() }; SHIPPED.len()];
+        let key = Self::shipped_key(name);
+        let Some(((n, text), cell)) = SHIPPED.iter().zip(&CELLS).find(|((n, _), _)| *n == key)
+        else {
+            return Err(Self::unknown(name));
+        };
+        if let Some(pack) = cell.get() {
+            return Ok(pack);
+        }
+        // Parsed outside `get_or_init`, so that a broken pack stays an error, never a panic.
+        let pack = Self::from_toml(n, text)?;
+        Ok(cell.get_or_init(|| pack))
+    }
+
+    fn shipped_key(name: &str) -> String {
+        match name.to_ascii_lowercase().as_str() {
+            "cbprplus" | "cbpr" => "cbpr+".to_owned(),
+            other => other.to_owned(),
+        }
+    }
+
+    fn unknown(name: &str) -> Error {
+        Error::RulePack {
+            pack: name.to_owned(),
+            problem: format!(
+                "unknown pack; shipped: {}",
+                Self::shipped_names().join(", ")
+            ),
+        }
     }
 
     /// The pack's maximum length (in characters) for the text of elements named `element`,

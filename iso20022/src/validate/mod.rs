@@ -72,7 +72,60 @@ impl Report {
 
 /// Validates one file from a buffered reader (streamed: memory does not grow with the file).
 pub fn validate<R: BufRead>(input: R, options: &Options<'_>) -> Result<Report, Error> {
-    Validator::new(options).run(Reader::from_reader(input))
+    Validator::new(options).run(Buffered(Reader::from_reader(input)))
+}
+
+/// Validates a document held in a string, as [`validate_bytes`] does its bytes (the same
+/// report: violations, paths, rule ids, sentences), reading events straight from the string
+/// instead of copying each into a buffer. For a message just written, checked before it leaves.
+pub fn validate_str(input: &str, options: &Options<'_>) -> Result<Report, Error> {
+    Validator::new(options).run(InMemory(Reader::from_str(input)))
+}
+
+/// Where [`Validator::run`] takes its events from. An event borrows `buf` or the input, never
+/// the source itself, so positions can be asked for while the event is in use.
+trait Source<'i> {
+    fn next_event<'b>(&mut self, buf: &'b mut Vec<u8>) -> quick_xml::Result<Event<'b>>
+    where
+        'i: 'b;
+    fn reader(&self) -> &Reader<impl Sized>;
+    fn config_mut(&mut self) -> &mut quick_xml::reader::Config;
+}
+
+/// A buffered reader: each event is copied into `buf`.
+struct Buffered<R>(Reader<R>);
+
+impl<'i, R: BufRead> Source<'i> for Buffered<R> {
+    fn next_event<'b>(&mut self, buf: &'b mut Vec<u8>) -> quick_xml::Result<Event<'b>>
+    where
+        'i: 'b,
+    {
+        self.0.read_event_into(buf)
+    }
+    fn reader(&self) -> &Reader<impl Sized> {
+        &self.0
+    }
+    fn config_mut(&mut self) -> &mut quick_xml::reader::Config {
+        self.0.config_mut()
+    }
+}
+
+/// A string in memory: events borrow it.
+struct InMemory<'i>(Reader<&'i [u8]>);
+
+impl<'i> Source<'i> for InMemory<'i> {
+    fn next_event<'b>(&mut self, _buf: &'b mut Vec<u8>) -> quick_xml::Result<Event<'b>>
+    where
+        'i: 'b,
+    {
+        self.0.read_event()
+    }
+    fn reader(&self) -> &Reader<impl Sized> {
+        &self.0
+    }
+    fn config_mut(&mut self) -> &mut quick_xml::reader::Config {
+        self.0.config_mut()
+    }
 }
 
 /// Validates a file held in memory.
@@ -236,7 +289,7 @@ impl<'o> Validator<'o> {
         });
     }
 
-    fn run<R: BufRead>(mut self, mut reader: Reader<R>) -> Result<Report, Error> {
+    fn run<'i>(mut self, mut reader: impl Source<'i>) -> Result<Report, Error> {
         reader.config_mut().check_end_names = true;
         let limits = self.options.limits;
         let mut buf = Vec::new();
@@ -253,11 +306,11 @@ impl<'o> Validator<'o> {
         let mut attrs: Vec<(String, String, String)> = Vec::new();
         loop {
             buf.clear();
-            let offset = reader.buffer_position();
-            let event = match reader.read_event_into(&mut buf) {
+            let offset = reader.reader().buffer_position();
+            let event = match reader.next_event(&mut buf) {
                 Ok(x) => x,
                 Err(e) => {
-                    let at = reader.error_position();
+                    let at = reader.reader().error_position();
                     return Err(self.xml_error(at, XmlErrorKind::Syntax(e.to_string())));
                 }
             };
@@ -269,7 +322,7 @@ impl<'o> Validator<'o> {
                     let declares = !raw.is_empty() && raw.contains("xmlns");
                     if declares {
                         if let Err(err) = resolver.push(e) {
-                            let at = reader.error_position();
+                            let at = reader.reader().error_position();
                             let err = quick_xml::Error::from(err);
                             return Err(self.xml_error(at, XmlErrorKind::Syntax(err.to_string())));
                         }
@@ -399,7 +452,7 @@ impl<'o> Validator<'o> {
             }
         }
         if self.depth > 0 {
-            return Err(self.xml_error(reader.buffer_position(), XmlErrorKind::Truncated));
+            return Err(self.xml_error(reader.reader().buffer_position(), XmlErrorKind::Truncated));
         }
         if self.root_names.is_empty() {
             return Err(Error::Xml {
