@@ -20,7 +20,7 @@
 
 use std::fmt;
 
-use chrono::SecondsFormat;
+use chrono::{Datelike, SecondsFormat};
 use iso20022::model::common as m;
 use iso20022::rules::RulePack;
 use iso20022::wire::map::Rest;
@@ -146,6 +146,8 @@ pub(crate) struct Iso<'a> {
     pub profile: &'a Profile,
     pack: Option<&'static RulePack>,
     table: Option<&'static Table>,
+    /// Derived once: every mapping and `finish` need it.
+    msg_id: String,
     reasons: Vec<String>,
     warnings: Vec<String>,
     detail: Detail,
@@ -171,6 +173,7 @@ impl<'a> Iso<'a> {
             profile,
             pack,
             table,
+            msg_id: msg_id(event.event_id.as_str()),
             reasons: Vec::new(),
             warnings: Vec::new(),
             detail: Detail::Human,
@@ -188,7 +191,7 @@ impl<'a> Iso<'a> {
     }
 
     pub(crate) fn msg_id(&self) -> String {
-        msg_id(self.event.event_id.as_str())
+        self.msg_id.clone()
     }
 
     pub(crate) fn cre_dt_tm(&self) -> m::IsoDateTime {
@@ -200,13 +203,25 @@ impl<'a> Iso<'a> {
     }
 
     pub(crate) fn date(&self) -> m::IsoDate {
-        m::IsoDate(
-            self.event
-                .occurred_at
-                .date_naive()
-                .format("%Y-%m-%d")
-                .to_string(),
-        )
+        let date = self.event.occurred_at.date_naive();
+        let year = date.year();
+        if !(0..=9999).contains(&year) {
+            // chrono writes a sign and more digits outside four-digit years; keep its form
+            return m::IsoDate(date.format("%Y-%m-%d").to_string());
+        }
+        let mut out = String::with_capacity(10);
+        for (value, width, separator) in [
+            (year.unsigned_abs(), 4, Some('-')),
+            (date.month(), 2, Some('-')),
+            (date.day(), 2, None),
+        ] {
+            for k in (0..width).rev() {
+                let digit = (value / 10u32.pow(k)) % 10;
+                out.push(char::from_digit(digit, 10).unwrap_or('0'));
+            }
+            out.extend(separator);
+        }
+        m::IsoDate(out)
     }
 
     /// The message version the profile names for `family` (a key of `messages`).

@@ -9,6 +9,7 @@
 //! namespace is looked up again only when its prefix or the bindings changed. Whitespace between
 //! elements is recognised on the raw bytes, without decoding.
 
+mod canonical;
 mod matcher;
 
 use std::io::BufRead;
@@ -79,6 +80,11 @@ pub fn validate<R: BufRead>(input: R, options: &Options<'_>) -> Result<Report, E
 /// report: violations, paths, rule ids, sentences), reading events straight from the string
 /// instead of copying each into a buffer. For a message just written, checked before it leaves.
 pub fn validate_str(input: &str, options: &Options<'_>) -> Result<Report, Error> {
+    // Most strings validated in memory are messages this crate just wrote: read those with the
+    // canonical-form scanner, and anything it does not take on with quick-xml, from the start.
+    if let Some(report) = Validator::new(options).run_canonical(input) {
+        return report;
+    }
     Validator::new(options).run(InMemory(Reader::from_str(input)))
 }
 
@@ -454,6 +460,11 @@ impl<'o> Validator<'o> {
         if self.depth > 0 {
             return Err(self.xml_error(reader.reader().buffer_position(), XmlErrorKind::Truncated));
         }
+        self.report()
+    }
+
+    /// The report once the input has ended with every element closed.
+    fn report(self) -> Result<Report, Error> {
         if self.root_names.is_empty() {
             return Err(Error::Xml {
                 path: "/".into(),
