@@ -51,6 +51,9 @@ pub struct RulePack {
     rule_required: Vec<&'static str>,
     currencies: Vec<String>,
     characters: Option<Regex>,
+    /// The ASCII characters `characters` accepts alone, one bit each. A text made only of
+    /// those matches `(?:…)*` (each character is one repetition), so it needs no regex search.
+    characters_ascii: u128,
     max_length: Vec<MaxLength>,
     postal_address: Option<PostalAddress>,
 }
@@ -143,6 +146,11 @@ impl RulePack {
                 Regex::new(&format!("^(?:{c})*$")).map_err(|e| fail(format!("characters: {e}")))
             })
             .transpose()?;
+        let characters_ascii = characters.as_ref().map_or(0, |re| {
+            (0u8..128)
+                .filter(|b| re.is_match(char::from(*b).encode_utf8(&mut [0; 4])))
+                .fold(0u128, |bits, b| bits | 1u128 << b)
+        });
         let p = &file.rule_prefix;
         Ok(Self {
             name: file.name,
@@ -158,6 +166,7 @@ impl RulePack {
                 .collect(),
             currencies: file.currencies,
             characters,
+            characters_ascii,
             max_length: file.max_length,
             postal_address: file.postal_address,
         })
@@ -209,6 +218,9 @@ impl<'p> PackState<'p> {
         }
         if let Some(re) = &pack.characters
             && !text.is_empty()
+            && !text
+                .bytes()
+                .all(|b| b < 128 && pack.characters_ascii & (1u128 << b) != 0)
             && !re.is_match(text)
         {
             out.push(Finding::new(

@@ -75,9 +75,13 @@ impl Validator<'_> {
             }
             match bytes.get(i + 1) {
                 Some(b'/') => {
-                    let end = name_end(bytes, i + 2).ok_or(GiveUp)?;
-                    let name = input.get(i + 2..end).ok_or(GiveUp)?;
-                    if bytes.get(end) != Some(&b'>') || open.last().map(|(n, _)| *n) != Some(name) {
+                    // `</` and the name of the element open, then `>`
+                    let name = open.last().map_or("", |(n, _)| *n);
+                    let end = i + 2 + name.len();
+                    if name.is_empty()
+                        || bytes.get(i + 2..end) != Some(name.as_bytes())
+                        || bytes.get(end) != Some(&b'>')
+                    {
                         return Err(GiveUp);
                     }
                     open.pop();
@@ -104,9 +108,9 @@ impl Validator<'_> {
                             return Err(GiveUp);
                         }
                         let value_from = key_to + 2;
-                        let value_len = input
+                        let value_len = bytes
                             .get(value_from..)
-                            .and_then(|rest| rest.find('"'))
+                            .and_then(|rest| rest.iter().position(|b| *b == b'"'))
                             .ok_or(GiveUp)?;
                         let value = input
                             .get(value_from..value_from + value_len)
@@ -181,8 +185,9 @@ impl Validator<'_> {
     fn scan_text(&mut self, input: &str, from: usize, outside: bool) -> Result<usize, GiveUp> {
         let limits = self.options.limits;
         let end = input
+            .as_bytes()
             .get(from..)
-            .and_then(|rest| rest.find('<'))
+            .and_then(|rest| rest.iter().position(|b| *b == b'<'))
             .map_or(input.len(), |k| from + k);
         let text = input.get(from..end).ok_or(GiveUp)?;
         if text.contains('\r') || (outside && !is_xml_space(text)) {

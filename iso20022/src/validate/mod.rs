@@ -183,6 +183,23 @@ impl Counters {
     }
 }
 
+/// The buffers one validation leaves for the next on the same thread (see `recycle`).
+#[derive(Default)]
+struct Scratch {
+    steps: Vec<Step0>,
+    names: Vec<String>,
+    roots: Counters,
+    spare_texts: Vec<String>,
+}
+
+/// Bounds on what `recycle` keeps: a few element texts, none of them large.
+const SCRATCH_TEXTS_MAX: usize = 64;
+const SCRATCH_TEXT_BYTES_MAX: usize = 4096;
+
+thread_local! {
+    static SCRATCH: std::cell::Cell<Option<Scratch>> = const { std::cell::Cell::new(None) };
+}
+
 /// Per-element validation state inside an ISO part.
 struct Frame {
     /// `None`: content not validated (wildcard, or after an error).
@@ -246,13 +263,16 @@ fn resolve<'a>(ns: &ResolveResult<'a>) -> Result<&'a str, XmlErrorKind> {
 
 impl<'o> Validator<'o> {
     fn new(options: &'o Options<'o>) -> Self {
+        let scratch = SCRATCH.take().unwrap_or_default();
+        let mut roots = scratch.roots;
+        roots.clear();
         Self {
             options,
-            steps: Vec::new(),
+            steps: scratch.steps,
             depth: 0,
-            roots: Counters::default(),
-            names: Vec::new(),
-            spare_texts: Vec::new(),
+            roots,
+            names: scratch.names,
+            spare_texts: scratch.spare_texts,
             part: None,
             parts: Vec::new(),
             root_names: Vec::new(),
@@ -463,8 +483,26 @@ impl<'o> Validator<'o> {
         self.report()
     }
 
+    /// Leaves the path and text buffers to the next validation on this thread: entries beyond
+    /// `depth` are reused exactly as within one input (see `push_step`), so a validation per
+    /// message does not allocate them again each time.
+    fn recycle(&mut self) {
+        let spare_texts = std::mem::take(&mut self.spare_texts)
+            .into_iter()
+            .filter(|t| t.capacity() <= SCRATCH_TEXT_BYTES_MAX)
+            .take(SCRATCH_TEXTS_MAX)
+            .collect();
+        SCRATCH.set(Some(Scratch {
+            steps: std::mem::take(&mut self.steps),
+            names: std::mem::take(&mut self.names),
+            roots: std::mem::take(&mut self.roots),
+            spare_texts,
+        }));
+    }
+
     /// The report once the input has ended with every element closed.
-    fn report(self) -> Result<Report, Error> {
+    fn report(mut self) -> Result<Report, Error> {
+        self.recycle();
         if self.root_names.is_empty() {
             return Err(Error::Xml {
                 path: "/".into(),

@@ -122,7 +122,8 @@ impl<'d> Builder<'d> {
             dialect,
             section,
             event,
-            message: Message::new(placeholder),
+            // the largest card message sets about 20 fields
+            message: Message::with_capacity(placeholder, 24),
             reasons: Vec::new(),
             warnings: Vec::new(),
             detail: Detail::Human,
