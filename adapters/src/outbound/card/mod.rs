@@ -91,6 +91,26 @@ pub fn rrn(at: &DateTime<FixedOffset>, stan: &str) -> String {
     )
 }
 
+/// An EMV tag from its hex, as `parse_hex` then `Tag::from_bytes` read it, decoding the usual
+/// one to four bytes on the stack rather than into a new vector per tag.
+fn tag_of_hex(hex: &str) -> Option<emv::tlv::Tag> {
+    let digits = hex.as_bytes();
+    let mut bytes = [0u8; 4];
+    if digits.len() > 2 * bytes.len() || !digits.len().is_multiple_of(2) {
+        return emv::iso8583::parse_hex(hex).and_then(|b| emv::tlv::Tag::from_bytes(&b));
+    }
+    let nibble = |d: u8| {
+        char::from(d)
+            .to_digit(16)
+            .and_then(|v| u8::try_from(v).ok())
+    };
+    for (slot, pair) in bytes.iter_mut().zip(digits.chunks_exact(2)) {
+        let (high, low) = (pair.first().copied()?, pair.get(1).copied()?);
+        *slot = (nibble(high)? << 4) | nibble(low)?;
+    }
+    emv::tlv::Tag::from_bytes(bytes.get(..digits.len() / 2)?)
+}
+
 /// Appends `text` left-justified in `width` characters, as `{text:<width$}` does.
 fn push_padded(out: &mut String, text: &str, width: usize) {
     out.push_str(text);
@@ -291,9 +311,7 @@ impl<'d> Builder<'d> {
         let mut objects = Vec::new();
         for (tag, value) in &emv_data.0 {
             let path = || format!("data.emv.{tag}");
-            let parsed_tag = emv::iso8583::parse_hex(tag)
-                .and_then(|bytes| emv::tlv::Tag::from_bytes(&bytes))
-                .filter(|t| !t.is_constructed());
+            let parsed_tag = tag_of_hex(tag).filter(|t| !t.is_constructed());
             let Some(parsed_tag) = parsed_tag else {
                 self.refuse(&path(), "not a primitive BER-TLV tag in hex".into());
                 continue;
@@ -412,5 +430,31 @@ mod tests {
         let at = DateTime::parse_from_rfc3339("2026-11-25T10:15:30+01:00").unwrap();
         assert_eq!(transmission(&at), "1125091530");
         assert_eq!(rrn(&at, "000042"), "632909000042");
+    }
+
+    /// The stack decoding reads every tag text as `parse_hex` then `Tag::from_bytes` does.
+    #[test]
+    fn tags_decode_as_parse_hex_reads_them() {
+        for hex in [
+            "",
+            "5A",
+            "5a",
+            "9F26",
+            "9f1A",
+            "DF8101",
+            "9F",
+            "9F2",
+            "9FZZ",
+            "0x5A",
+            "FFFFFFFF",
+            "9F8181810",
+            "9F81818101",
+            "5A5A",
+            " 5A",
+            "\u{e9}5",
+        ] {
+            let expected = emv::iso8583::parse_hex(hex).and_then(|b| emv::tlv::Tag::from_bytes(&b));
+            assert_eq!(tag_of_hex(hex), expected, "{hex:?}");
+        }
     }
 }
