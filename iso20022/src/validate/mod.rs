@@ -8,6 +8,12 @@
 //! for the rare start tags that declare one (`NsReader` pushes one per element), and an element's
 //! namespace is looked up again only when its prefix or the bindings changed. Whitespace between
 //! elements is recognised on the raw bytes, without decoding.
+//!
+//! A message held in a string ([`validate_str`], used on every message the adapters send) is
+//! read first by `canonical`, a scanner for the form `wire::write` produces, which makes the same
+//! validator calls without quick-xml's general work; input outside that form is read by quick-xml
+//! from the start, so the report is the same either way. Path and text buffers are reused from
+//! one validation to the next on a thread.
 
 mod canonical;
 mod matcher;
