@@ -226,9 +226,10 @@ impl<'a> Iso<'a> {
 
     /// The message version the profile names for `family` (a key of `messages`).
     pub(crate) fn version(&mut self, families: &[&str], expected: Family) -> Option<Version> {
+        let profile = self.profile;
         let Some((family, id)) = families
             .iter()
-            .find_map(|f| self.profile.messages.get(*f).map(|v| (*f, v.clone())))
+            .find_map(|f| profile.messages.get(*f).map(|v| (*f, v.as_str())))
         else {
             self.refuse(
                 "profile.messages",
@@ -236,7 +237,7 @@ impl<'a> Iso<'a> {
             );
             return None;
         };
-        match Version::from_id(&id) {
+        match Version::from_id(id) {
             Some(v) if v.family() == expected => Some(v),
             _ => {
                 self.refuse(

@@ -90,8 +90,11 @@ impl RulePack {
     pub fn shipped_static(name: &str) -> Result<&'static Self, Error> {
         static CELLS: [OnceLock<RulePack>; SHIPPED.len()] =
             [const { OnceLock::new() }; SHIPPED.len()];
-        let key = Self::shipped_key(name);
-        let Some(((n, text), cell)) = SHIPPED.iter().zip(&CELLS).find(|((n, _), _)| *n == key)
+        let key = Self::shipped_alias(name);
+        let Some(((n, text), cell)) = SHIPPED
+            .iter()
+            .zip(&CELLS)
+            .find(|((n, _), _)| n.eq_ignore_ascii_case(key))
         else {
             return Err(Self::unknown(name));
         };
@@ -101,6 +104,19 @@ impl RulePack {
         // Parsed outside `get_or_init`, so that a broken pack stays an error, never a panic.
         let pack = Self::from_toml(n, text)?;
         Ok(cell.get_or_init(|| pack))
+    }
+
+    /// `name` with the aliases of `cbpr+` resolved, compared case-insensitively (the shipped
+    /// names are lower-case), without allocating: looked up once per mapped message.
+    fn shipped_alias(name: &str) -> &str {
+        if ["cbprplus", "cbpr"]
+            .iter()
+            .any(|a| name.eq_ignore_ascii_case(a))
+        {
+            "cbpr+"
+        } else {
+            name
+        }
     }
 
     fn shipped_key(name: &str) -> String {
@@ -272,5 +288,39 @@ impl<'p> PackState<'p> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RulePack;
+
+    /// The cached packs answer every name as `shipped` does: the same pack or the same error.
+    #[test]
+    fn shipped_static_answers_as_shipped() {
+        for name in [
+            "sepa",
+            "SEPA",
+            "cbpr+",
+            "CBPR+",
+            "cbprplus",
+            "CbprPlus",
+            "cbpr",
+            "nope",
+            "",
+            "s\u{e9}pa",
+        ] {
+            let fresh = RulePack::shipped(name).map(|p| format!("{p:?}"));
+            let cached = RulePack::shipped_static(name).map(|p| format!("{p:?}"));
+            match (fresh, cached) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b, "{name:?}"),
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{name:?}"),
+                (a, b) => panic!("{name:?}: {a:?} but {b:?}"),
+            }
+        }
+        assert!(std::ptr::eq(
+            RulePack::shipped_static("sepa").unwrap(),
+            RulePack::shipped_static("SEPA").unwrap()
+        ));
     }
 }

@@ -35,11 +35,14 @@ fn name_end(bytes: &[u8], from: usize) -> Option<usize> {
     if !bytes.get(from).copied().is_some_and(is_name_start) {
         return None;
     }
-    let mut i = from + 1;
-    while bytes.get(i).copied().is_some_and(is_name_byte) {
-        i += 1;
-    }
-    Some(i)
+    let rest = bytes.get(from + 1..).unwrap_or_default();
+    Some(
+        from + 1
+            + rest
+                .iter()
+                .position(|b| !is_name_byte(*b))
+                .unwrap_or(rest.len()),
+    )
 }
 
 impl Validator<'_> {
