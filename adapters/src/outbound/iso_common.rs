@@ -18,7 +18,9 @@
 //! listed there, then cut at the tighter of its XSD maximum and the pack's maximum, on a
 //! character boundary, and trimmed; each change is a warning naming the field.
 
-use chrono::SecondsFormat;
+use std::fmt;
+
+use chrono::{Datelike, SecondsFormat};
 use iso20022::model::common as m;
 use iso20022::rules::RulePack;
 use iso20022::wire::map::Rest;
@@ -65,42 +67,87 @@ fn sha256(parts: &[&str]) -> [u8; 32] {
     h.finalize().into()
 }
 
-fn hex_upper(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02X}")).collect()
+/// Appends `bytes` as hex digits from `digits` (upper- or lower-case), with no allocation.
+fn push_hex(out: &mut String, bytes: &[u8], digits: &[u8; 16]) {
+    for b in bytes {
+        for nibble in [b >> 4, b & 0x0f] {
+            out.push(char::from(digits[usize::from(nibble)]));
+        }
+    }
 }
+
+const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
+const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
 
 /// The MsgId of the message an event becomes.
 pub fn msg_id(event_id: &str) -> String {
     let h = sha256(&["msgid:", event_id]);
-    format!("CW{}", hex_upper(h.get(..12).unwrap_or_default()))
+    let mut out = String::with_capacity(26);
+    out.push_str("CW");
+    push_hex(&mut out, h.get(..12).unwrap_or_default(), HEX_UPPER);
+    out
 }
 
 /// The UETR of a single transfer (`index` None) or of transaction `index` (1-based) of a batch.
 pub fn uetr(event_id: &str, index: Option<usize>) -> String {
-    let n = index.map(|i| format!("/{i}")).unwrap_or_default();
-    let h = sha256(&["uetr:", event_id, &n]);
+    let h = match index {
+        None => sha256(&["uetr:", event_id]),
+        Some(i) => sha256(&["uetr:", event_id, "/", &i.to_string()]),
+    };
     let mut b = [0u8; 16];
     b.copy_from_slice(h.get(..16).unwrap_or(&[0; 16]));
     b[6] = (b[6] & 0x0f) | 0x40; // version 4
     b[8] = (b[8] & 0x3f) | 0x80; // variant 10
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    let part = |r: std::ops::Range<usize>| hex.get(r).unwrap_or_default().to_owned();
-    format!(
-        "{}-{}-{}-{}-{}",
-        part(0..8),
-        part(8..12),
-        part(12..16),
-        part(16..20),
-        part(20..32)
-    )
+    let mut out = String::with_capacity(36);
+    for (k, group) in [0..4, 4..6, 6..8, 8..10, 10..16].into_iter().enumerate() {
+        if k > 0 {
+            out.push('-');
+        }
+        push_hex(&mut out, b.get(group).unwrap_or_default(), HEX_LOWER);
+    }
+    out
+}
+
+/// A field path such as `data.payouts[2].creditor.address.town_name`, joined with `.` only
+/// when it is printed: most fields are fine, so most paths are never formatted.
+#[derive(Clone, Copy)]
+pub(crate) struct At<'p> {
+    parent: Option<&'p At<'p>>,
+    name: &'p str,
+}
+
+impl<'p> At<'p> {
+    /// A path of one segment (which may itself hold dots).
+    pub(crate) fn root(name: &'p str) -> Self {
+        Self { parent: None, name }
+    }
+
+    /// `self.name`.
+    pub(crate) fn field(&'p self, name: &'p str) -> At<'p> {
+        At {
+            parent: Some(self),
+            name,
+        }
+    }
+}
+
+impl fmt::Display for At<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(parent) = self.parent {
+            write!(f, "{parent}.")?;
+        }
+        f.write_str(self.name)
+    }
 }
 
 /// Builds one ISO 20022 message, collecting every problem instead of stopping at the first.
 pub(crate) struct Iso<'a> {
     pub event: &'a Event,
     pub profile: &'a Profile,
-    pack: Option<RulePack>,
+    pack: Option<&'static RulePack>,
     table: Option<&'static Table>,
+    /// Derived once: every mapping and `finish` need it.
+    msg_id: String,
     reasons: Vec<String>,
     warnings: Vec<String>,
     detail: Detail,
@@ -111,7 +158,7 @@ impl<'a> Iso<'a> {
         let pack = profile
             .rule_pack
             .as_deref()
-            .map(RulePack::shipped)
+            .map(RulePack::shipped_static)
             .transpose()
             .map_err(|e| Refusal::one(format!("profile.rule_pack: {e}")))?;
         let table = match &profile.rule_pack {
@@ -126,6 +173,7 @@ impl<'a> Iso<'a> {
             profile,
             pack,
             table,
+            msg_id: msg_id(event.event_id.as_str()),
             reasons: Vec::new(),
             warnings: Vec::new(),
             detail: Detail::Human,
@@ -138,12 +186,12 @@ impl<'a> Iso<'a> {
         self
     }
 
-    pub(crate) fn refuse(&mut self, path: &str, why: impl Into<String>) {
+    pub(crate) fn refuse(&mut self, path: impl fmt::Display, why: impl Into<String>) {
         self.reasons.push(format!("{path}: {}", why.into()));
     }
 
     pub(crate) fn msg_id(&self) -> String {
-        msg_id(self.event.event_id.as_str())
+        self.msg_id.clone()
     }
 
     pub(crate) fn cre_dt_tm(&self) -> m::IsoDateTime {
@@ -155,20 +203,33 @@ impl<'a> Iso<'a> {
     }
 
     pub(crate) fn date(&self) -> m::IsoDate {
-        m::IsoDate(
-            self.event
-                .occurred_at
-                .date_naive()
-                .format("%Y-%m-%d")
-                .to_string(),
-        )
+        let date = self.event.occurred_at.date_naive();
+        let year = date.year();
+        if !(0..=9999).contains(&year) {
+            // chrono writes a sign and more digits outside four-digit years; keep its form
+            return m::IsoDate(date.format("%Y-%m-%d").to_string());
+        }
+        let mut out = String::with_capacity(10);
+        for (value, width, separator) in [
+            (year.unsigned_abs(), 4, Some('-')),
+            (date.month(), 2, Some('-')),
+            (date.day(), 2, None),
+        ] {
+            for k in (0..width).rev() {
+                let digit = (value / 10u32.pow(k)) % 10;
+                out.push(char::from_digit(digit, 10).unwrap_or('0'));
+            }
+            out.extend(separator);
+        }
+        m::IsoDate(out)
     }
 
     /// The message version the profile names for `family` (a key of `messages`).
     pub(crate) fn version(&mut self, families: &[&str], expected: Family) -> Option<Version> {
+        let profile = self.profile;
         let Some((family, id)) = families
             .iter()
-            .find_map(|f| self.profile.messages.get(*f).map(|v| (*f, v.clone())))
+            .find_map(|f| profile.messages.get(*f).map(|v| (*f, v.as_str())))
         else {
             self.refuse(
                 "profile.messages",
@@ -176,11 +237,11 @@ impl<'a> Iso<'a> {
             );
             return None;
         };
-        match Version::from_id(&id) {
+        match Version::from_id(id) {
             Some(v) if v.family() == expected => Some(v),
             _ => {
                 self.refuse(
-                    &format!("profile.messages.{family}"),
+                    format!("profile.messages.{family}"),
                     format!("{id} is not a version Clearway writes"),
                 );
                 None
@@ -212,7 +273,7 @@ impl<'a> Iso<'a> {
     }
 
     /// An identifier carried unchanged: 1 to `max` characters, in the pack's set if any.
-    pub(crate) fn id(&mut self, path: &str, text: &str, max: usize) -> String {
+    pub(crate) fn id(&mut self, path: impl fmt::Display, text: &str, max: usize) -> String {
         let len = text.chars().count();
         if len == 0 || len > max {
             self.refuse(path, format!("1 to {max} characters (this has {len})"));
@@ -232,7 +293,7 @@ impl<'a> Iso<'a> {
     }
 
     /// A code such as a reason: 1 to 4 upper-case letters or digits.
-    pub(crate) fn code(&mut self, path: &str, text: &str) -> m::Code {
+    pub(crate) fn code(&mut self, path: impl fmt::Display, text: &str) -> m::Code {
         if text.is_empty()
             || text.len() > 4
             || !text
@@ -246,7 +307,13 @@ impl<'a> Iso<'a> {
 
     /// Free text: transliterated (SEPA), cut to the XSD/pack maximum, trimmed; warnings for
     /// each change. Refused when nothing is left or it holds control characters.
-    pub(crate) fn text(&mut self, path: &str, text: &str, element: &str, xsd_max: usize) -> String {
+    pub(crate) fn text(
+        &mut self,
+        path: impl fmt::Display,
+        text: &str,
+        element: &str,
+        xsd_max: usize,
+    ) -> String {
         if text
             .chars()
             .any(|c| (c.is_control() && c != '\t') || !is_xml_char(c))
@@ -254,22 +321,29 @@ impl<'a> Iso<'a> {
             self.refuse(path, "control characters are not allowed");
             return String::new();
         }
-        let mut out = text.to_owned();
-        if let Some(table) = self.table {
-            let t = table.apply(&out);
+        let mut out = std::borrow::Cow::Borrowed(text);
+        if let Some(table) = self.table
+            && !text.chars().all(|c| table.allows(c))
+        {
+            let t = table.apply(text);
             if !t.substitutions.is_empty() {
                 self.warnings.push(format!(
                     "{path}: transliterated to the SEPA character set ({})",
                     t.substitutions.join(", ")
                 ));
             }
-            out = t.text;
+            out = std::borrow::Cow::Owned(t.text);
         }
-        let pack_max = self.pack.as_ref().and_then(|p| p.max_length(element));
+        let pack_max = self.pack.and_then(|p| p.max_length(element));
         let limit = pack_max.map_or(xsd_max, |p| p.min(xsd_max));
-        let len = out.chars().count();
+        // At most `limit` characters when the text has no more bytes than that.
+        let len = if out.len() <= limit {
+            0
+        } else {
+            out.chars().count()
+        };
         if len > limit {
-            out = out.chars().take(limit).collect();
+            out = std::borrow::Cow::Owned(out.chars().take(limit).collect());
             self.warnings.push(format!(
                 "{path}: {len} characters truncated to {limit} ({element} maximum)"
             ));
@@ -282,7 +356,7 @@ impl<'a> Iso<'a> {
     }
 
     /// A positive amount: every ISO 20022 amount Clearway sends moves money.
-    pub(crate) fn money(&mut self, path: &str, amount: &AmountField) -> Option<Money> {
+    pub(crate) fn money(&mut self, path: impl fmt::Display, amount: &AmountField) -> Option<Money> {
         match amount.check() {
             Ok(money) if money.minor == 0 => {
                 self.refuse(path, "must be greater than zero");
@@ -298,19 +372,19 @@ impl<'a> Iso<'a> {
 
     /// An agent by BIC. The BIC rules (shape, country) are checked once, by validation of the
     /// written message, which names the element.
-    pub(crate) fn bic(&mut self, path: &str, bic: &str) -> m::Agent {
+    pub(crate) fn bic(&mut self, path: impl fmt::Display, bic: &str) -> m::Agent {
         if bic.is_empty() {
             self.refuse(path, "a BIC is required");
         }
         agent(bic)
     }
 
-    pub(crate) fn party(&mut self, path: &str, party: &Party) -> m::Party {
-        let nm = self.text(&format!("{path}.name"), &party.name, "Nm", max::NAME);
+    pub(crate) fn party(&mut self, path: At<'_>, party: &Party) -> m::Party {
+        let nm = self.text(path.field("name"), &party.name, "Nm", max::NAME);
         let pstl_adr = party
             .address
             .as_ref()
-            .map(|a| Box::new(self.address(&format!("{path}.address"), a)));
+            .map(|a| Box::new(self.address(path.field("address"), a)));
         m::Party {
             nm: Some(nm),
             pstl_adr,
@@ -319,11 +393,11 @@ impl<'a> Iso<'a> {
         }
     }
 
-    fn address(&mut self, path: &str, a: &PostalAddress) -> m::PostalAddress {
+    fn address(&mut self, path: At<'_>, a: &PostalAddress) -> m::PostalAddress {
         let mut opt = |field: &str, value: &Option<String>, element: &str, max: usize| {
             value
                 .as_ref()
-                .map(|v| self.text(&format!("{path}.{field}"), v, element, max))
+                .map(|v| self.text(path.field(field), v, element, max))
         };
         let strt_nm = opt("street_name", &a.street_name, "StrtNm", max::STREET);
         let bldg_nb = opt(
@@ -333,14 +407,9 @@ impl<'a> Iso<'a> {
             max::BUILDING,
         );
         let pst_cd = opt("post_code", &a.post_code, "PstCd", max::POST_CODE);
-        let twn_nm = self.text(
-            &format!("{path}.town_name"),
-            &a.town_name,
-            "TwnNm",
-            max::TOWN,
-        );
+        let twn_nm = self.text(path.field("town_name"), &a.town_name, "TwnNm", max::TOWN);
         if a.country.len() != 2 || !a.country.bytes().all(|b| b.is_ascii_uppercase()) {
-            self.refuse(&format!("{path}.country"), "ISO 3166 alpha-2 expected");
+            self.refuse(path.field("country"), "ISO 3166 alpha-2 expected");
         }
         m::PostalAddress {
             dept: None,
@@ -363,15 +432,15 @@ impl<'a> Iso<'a> {
     }
 
     /// Party, account and agent of an event party.
-    pub(crate) fn side(&mut self, path: &str, party: &Party) -> Side {
+    pub(crate) fn side(&mut self, path: At<'_>, party: &Party) -> Side {
         Side {
             party: self.party(path, party),
-            account: self.account(&format!("{path}.account"), &party.account),
-            agent: self.bic(&format!("{path}.agent_bic"), &party.agent_bic),
+            account: self.account(path.field("account"), &party.account),
+            agent: self.bic(path.field("agent_bic"), &party.agent_bic),
         }
     }
 
-    pub(crate) fn account(&mut self, path: &str, account: &Account) -> m::Account {
+    pub(crate) fn account(&mut self, path: At<'_>, account: &Account) -> m::Account {
         let id = match (&account.iban, &account.other) {
             // checksum and length: checked by validation (IBAN-CHECKSUM, IBAN-LENGTH)
             (Some(iban), None) => m::AccountId {
@@ -380,7 +449,7 @@ impl<'a> Iso<'a> {
                 rest: Rest::default(),
             },
             (None, Some(other)) => {
-                let id = self.id(&format!("{path}.other"), other, 34);
+                let id = self.id(path.field("other"), other, 34);
                 m::AccountId {
                     iban: None,
                     othr: Some(m::OtherAccountId {
@@ -407,7 +476,7 @@ impl<'a> Iso<'a> {
         }
     }
 
-    pub(crate) fn remittance(&mut self, path: &str, text: Option<&str>) -> Option<m::Remittance> {
+    pub(crate) fn remittance(&mut self, path: At<'_>, text: Option<&str>) -> Option<m::Remittance> {
         text.map(|t| m::Remittance {
             ustrd: vec![self.text(path, t, "Ustrd", max::REMITTANCE)],
             strd: Vec::new(),
@@ -497,10 +566,10 @@ impl<'a> Iso<'a> {
         };
         let xml = wire::write(&message);
         let options = iso20022::validate::Options {
-            pack: self.pack.as_ref(),
+            pack: self.pack,
             ..iso20022::validate::Options::default()
         };
-        match iso20022::validate::validate_bytes(xml.as_bytes(), &options) {
+        match iso20022::validate::validate_str(&xml, &options) {
             Ok(report) if report.is_valid() => {}
             Ok(report) => {
                 return Err(Refusal {
@@ -606,7 +675,7 @@ impl<'e> Credit<'e> {
     }
 
     pub(crate) fn debtor(&self, iso: &mut Iso<'_>) -> Side {
-        iso.side("data.debtor", self.debtor)
+        iso.side(At::root("data.debtor"), self.debtor)
     }
 
     /// The checked lines, numbered from 1. Problems (amounts, ids, a second currency, a
@@ -627,31 +696,31 @@ impl<'e> Credit<'e> {
         let mut out = Vec::with_capacity(self.lines.len());
         let mut currency = None;
         let mut seen = std::collections::HashSet::new();
-        let event_id = iso.event.event_id.as_str().to_owned();
+        let event_id = iso.event.event_id.as_str();
         for (i, raw) in self.lines.iter().enumerate() {
             let n = i + 1;
-            let path = &raw.path;
-            let e2e = iso.id(&format!("{path}.end_to_end_id"), raw.end_to_end_id, max::ID);
+            let path = At::root(&raw.path);
+            let e2e = iso.id(path.field("end_to_end_id"), raw.end_to_end_id, max::ID);
             if !seen.insert(raw.end_to_end_id) {
                 iso.refuse(
-                    &format!("{path}.end_to_end_id"),
+                    path.field("end_to_end_id"),
                     format!("{e2e:?} repeats an earlier payout's"),
                 );
             }
-            let money = iso.money(&format!("{path}.amount"), raw.amount);
+            let money = iso.money(path.field("amount"), raw.amount);
             if let Some(money) = money {
                 match currency {
                     None => currency = Some(money.currency),
                     Some(c) if c != money.currency => iso.refuse(
-                        &format!("{path}.amount.currency"),
+                        path.field("amount.currency"),
                         format!("a batch is in one currency ({c}), not {}", money.currency),
                     ),
                     Some(_) => {}
                 }
             }
-            let creditor = iso.side(&format!("{path}.creditor"), raw.creditor);
-            let remittance = iso.remittance(&format!("{path}.remittance"), raw.remittance);
-            let uetr = uetr(&event_id, self.batch.then_some(n));
+            let creditor = iso.side(path.field("creditor"), raw.creditor);
+            let remittance = iso.remittance(path.field("remittance"), raw.remittance);
+            let uetr = uetr(event_id, self.batch.then_some(n));
             if let Some(money) = money {
                 out.push((
                     n,

@@ -27,6 +27,8 @@ pub struct Table {
     /// Rule packs (profile `rule_pack`) whose profiles get this table applied.
     pub packs: Vec<String>,
     allowed: Vec<char>,
+    /// `allowed` for the ASCII range, one bit per code point: the common case is one lookup.
+    ascii: u128,
     fallback: String,
     map: BTreeMap<char, String>,
 }
@@ -76,9 +78,14 @@ impl Table {
             }
         }
         if problems.is_empty() {
+            let ascii = allowed
+                .iter()
+                .filter(|c| c.is_ascii())
+                .fold(0u128, |bits, c| bits | 1u128 << u32::from(*c));
             Ok(Table {
                 packs: file.packs,
                 allowed,
+                ascii,
                 fallback: file.fallback,
                 map,
             })
@@ -97,6 +104,9 @@ impl Table {
 
     /// Whether `c` is in the allowed set.
     pub fn allows(&self, c: char) -> bool {
+        if c.is_ascii() {
+            return self.ascii & (1u128 << u32::from(c)) != 0;
+        }
         self.allowed.contains(&c)
     }
 

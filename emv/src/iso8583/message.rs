@@ -27,6 +27,15 @@ impl<'a> Message<'a> {
         }
     }
 
+    /// An empty message of type `mti` with room for `fields` fields, so that a builder
+    /// setting them one by one does not grow the field list each time.
+    pub fn with_capacity(mti: Mti, fields: usize) -> Self {
+        Self {
+            mti,
+            fields: Vec::with_capacity(fields),
+        }
+    }
+
     /// The message type indicator.
     pub fn mti(&self) -> Mti {
         self.mti

@@ -1,6 +1,8 @@
 //! Level 3: market rule packs as data (`iso20022/rules/*.toml`): allowed currencies, the
 //! character set, maximum lengths per element, structured postal address requirements.
 
+use std::sync::OnceLock;
+
 use regex::Regex;
 use serde::Deserialize;
 
@@ -49,6 +51,9 @@ pub struct RulePack {
     rule_required: Vec<&'static str>,
     currencies: Vec<String>,
     characters: Option<Regex>,
+    /// The ASCII characters `characters` accepts alone, one bit each. A text made only of
+    /// those matches `(?:…)*` (each character is one repetition), so it needs no regex search.
+    characters_ascii: u128,
     max_length: Vec<MaxLength>,
     postal_address: Option<PostalAddress>,
 }
@@ -71,21 +76,64 @@ impl RulePack {
 
     /// A shipped pack by name (`sepa`, `cbpr+`; `cbprplus` too).
     pub fn shipped(name: &str) -> Result<Self, Error> {
-        let key = match name.to_ascii_lowercase().as_str() {
-            "cbprplus" | "cbpr" => "cbpr+".to_owned(),
-            other => other.to_owned(),
-        };
+        let key = Self::shipped_key(name);
         let (n, text) = SHIPPED
             .iter()
             .find(|(n, _)| *n == key)
-            .ok_or_else(|| Error::RulePack {
-                pack: name.to_owned(),
-                problem: format!(
-                    "unknown pack; shipped: {}",
-                    Self::shipped_names().join(", ")
-                ),
-            })?;
+            .ok_or_else(|| Self::unknown(name))?;
         Self::from_toml(n, text)
+    }
+
+    /// A shipped pack by name, as [`RulePack::shipped`] gives it (same names, same errors),
+    /// but parsed and compiled once per process: a mapping that validates a message per event
+    /// must not re-read the TOML or recompile the character-set regex each time.
+    pub fn shipped_static(name: &str) -> Result<&'static Self, Error> {
+        static CELLS: [OnceLock<RulePack>; SHIPPED.len()] =
+            [const { OnceLock::new() }; SHIPPED.len()];
+        let key = Self::shipped_alias(name);
+        let Some(((n, text), cell)) = SHIPPED
+            .iter()
+            .zip(&CELLS)
+            .find(|((n, _), _)| n.eq_ignore_ascii_case(key))
+        else {
+            return Err(Self::unknown(name));
+        };
+        if let Some(pack) = cell.get() {
+            return Ok(pack);
+        }
+        // Parsed outside `get_or_init`, so that a broken pack stays an error, never a panic.
+        let pack = Self::from_toml(n, text)?;
+        Ok(cell.get_or_init(|| pack))
+    }
+
+    /// `name` with the aliases of `cbpr+` resolved, compared case-insensitively (the shipped
+    /// names are lower-case), without allocating: looked up once per mapped message.
+    fn shipped_alias(name: &str) -> &str {
+        if ["cbprplus", "cbpr"]
+            .iter()
+            .any(|a| name.eq_ignore_ascii_case(a))
+        {
+            "cbpr+"
+        } else {
+            name
+        }
+    }
+
+    fn shipped_key(name: &str) -> String {
+        match name.to_ascii_lowercase().as_str() {
+            "cbprplus" | "cbpr" => "cbpr+".to_owned(),
+            other => other.to_owned(),
+        }
+    }
+
+    fn unknown(name: &str) -> Error {
+        Error::RulePack {
+            pack: name.to_owned(),
+            problem: format!(
+                "unknown pack; shipped: {}",
+                Self::shipped_names().join(", ")
+            ),
+        }
     }
 
     /// The pack's maximum length (in characters) for the text of elements named `element`,
@@ -114,6 +162,11 @@ impl RulePack {
                 Regex::new(&format!("^(?:{c})*$")).map_err(|e| fail(format!("characters: {e}")))
             })
             .transpose()?;
+        let characters_ascii = characters.as_ref().map_or(0, |re| {
+            (0u8..128)
+                .filter(|b| re.is_match(char::from(*b).encode_utf8(&mut [0; 4])))
+                .fold(0u128, |bits, b| bits | 1u128 << b)
+        });
         let p = &file.rule_prefix;
         Ok(Self {
             name: file.name,
@@ -129,6 +182,7 @@ impl RulePack {
                 .collect(),
             currencies: file.currencies,
             characters,
+            characters_ascii,
             max_length: file.max_length,
             postal_address: file.postal_address,
         })
@@ -180,6 +234,9 @@ impl<'p> PackState<'p> {
         }
         if let Some(re) = &pack.characters
             && !text.is_empty()
+            && !text
+                .bytes()
+                .all(|b| b < 128 && pack.characters_ascii & (1u128 << b) != 0)
             && !re.is_match(text)
         {
             out.push(Finding::new(
@@ -231,5 +288,39 @@ impl<'p> PackState<'p> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RulePack;
+
+    /// The cached packs answer every name as `shipped` does: the same pack or the same error.
+    #[test]
+    fn shipped_static_answers_as_shipped() {
+        for name in [
+            "sepa",
+            "SEPA",
+            "cbpr+",
+            "CBPR+",
+            "cbprplus",
+            "CbprPlus",
+            "cbpr",
+            "nope",
+            "",
+            "s\u{e9}pa",
+        ] {
+            let fresh = RulePack::shipped(name).map(|p| format!("{p:?}"));
+            let cached = RulePack::shipped_static(name).map(|p| format!("{p:?}"));
+            match (fresh, cached) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b, "{name:?}"),
+                (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{name:?}"),
+                (a, b) => panic!("{name:?}: {a:?} but {b:?}"),
+            }
+        }
+        assert!(std::ptr::eq(
+            RulePack::shipped_static("sepa").unwrap(),
+            RulePack::shipped_static("SEPA").unwrap()
+        ));
     }
 }

@@ -8,7 +8,14 @@
 //! for the rare start tags that declare one (`NsReader` pushes one per element), and an element's
 //! namespace is looked up again only when its prefix or the bindings changed. Whitespace between
 //! elements is recognised on the raw bytes, without decoding.
+//!
+//! A message held in a string ([`validate_str`], used on every message the adapters send) is
+//! read first by `canonical`, a scanner for the form `wire::write` produces, which makes the same
+//! validator calls without quick-xml's general work; input outside that form is read by quick-xml
+//! from the start, so the report is the same either way. Path and text buffers are reused from
+//! one validation to the next on a thread.
 
+mod canonical;
 mod matcher;
 
 use std::io::BufRead;
@@ -72,7 +79,65 @@ impl Report {
 
 /// Validates one file from a buffered reader (streamed: memory does not grow with the file).
 pub fn validate<R: BufRead>(input: R, options: &Options<'_>) -> Result<Report, Error> {
-    Validator::new(options).run(Reader::from_reader(input))
+    Validator::new(options).run(Buffered(Reader::from_reader(input)))
+}
+
+/// Validates a document held in a string, as [`validate_bytes`] does its bytes (the same
+/// report: violations, paths, rule ids, sentences), reading events straight from the string
+/// instead of copying each into a buffer. For a message just written, checked before it leaves.
+pub fn validate_str(input: &str, options: &Options<'_>) -> Result<Report, Error> {
+    // Most strings validated in memory are messages this crate just wrote: read those with the
+    // canonical-form scanner, and anything it does not take on with quick-xml, from the start.
+    if let Some(report) = Validator::new(options).run_canonical(input) {
+        return report;
+    }
+    Validator::new(options).run(InMemory(Reader::from_str(input)))
+}
+
+/// Where [`Validator::run`] takes its events from. An event borrows `buf` or the input, never
+/// the source itself, so positions can be asked for while the event is in use.
+trait Source<'i> {
+    fn next_event<'b>(&mut self, buf: &'b mut Vec<u8>) -> quick_xml::Result<Event<'b>>
+    where
+        'i: 'b;
+    fn reader(&self) -> &Reader<impl Sized>;
+    fn config_mut(&mut self) -> &mut quick_xml::reader::Config;
+}
+
+/// A buffered reader: each event is copied into `buf`.
+struct Buffered<R>(Reader<R>);
+
+impl<'i, R: BufRead> Source<'i> for Buffered<R> {
+    fn next_event<'b>(&mut self, buf: &'b mut Vec<u8>) -> quick_xml::Result<Event<'b>>
+    where
+        'i: 'b,
+    {
+        self.0.read_event_into(buf)
+    }
+    fn reader(&self) -> &Reader<impl Sized> {
+        &self.0
+    }
+    fn config_mut(&mut self) -> &mut quick_xml::reader::Config {
+        self.0.config_mut()
+    }
+}
+
+/// A string in memory: events borrow it.
+struct InMemory<'i>(Reader<&'i [u8]>);
+
+impl<'i> Source<'i> for InMemory<'i> {
+    fn next_event<'b>(&mut self, _buf: &'b mut Vec<u8>) -> quick_xml::Result<Event<'b>>
+    where
+        'i: 'b,
+    {
+        self.0.read_event()
+    }
+    fn reader(&self) -> &Reader<impl Sized> {
+        &self.0
+    }
+    fn config_mut(&mut self) -> &mut quick_xml::reader::Config {
+        self.0.config_mut()
+    }
 }
 
 /// Validates a file held in memory.
@@ -122,6 +187,23 @@ impl Counters {
         self.len += 1;
         1
     }
+}
+
+/// The buffers one validation leaves for the next on the same thread (see `recycle`).
+#[derive(Default)]
+struct Scratch {
+    steps: Vec<Step0>,
+    names: Vec<String>,
+    roots: Counters,
+    spare_texts: Vec<String>,
+}
+
+/// Bounds on what `recycle` keeps: a few element texts, none of them large.
+const SCRATCH_TEXTS_MAX: usize = 64;
+const SCRATCH_TEXT_BYTES_MAX: usize = 4096;
+
+thread_local! {
+    static SCRATCH: std::cell::Cell<Option<Scratch>> = const { std::cell::Cell::new(None) };
 }
 
 /// Per-element validation state inside an ISO part.
@@ -187,13 +269,16 @@ fn resolve<'a>(ns: &ResolveResult<'a>) -> Result<&'a str, XmlErrorKind> {
 
 impl<'o> Validator<'o> {
     fn new(options: &'o Options<'o>) -> Self {
+        let scratch = SCRATCH.take().unwrap_or_default();
+        let mut roots = scratch.roots;
+        roots.clear();
         Self {
             options,
-            steps: Vec::new(),
+            steps: scratch.steps,
             depth: 0,
-            roots: Counters::default(),
-            names: Vec::new(),
-            spare_texts: Vec::new(),
+            roots,
+            names: scratch.names,
+            spare_texts: scratch.spare_texts,
             part: None,
             parts: Vec::new(),
             root_names: Vec::new(),
@@ -236,7 +321,7 @@ impl<'o> Validator<'o> {
         });
     }
 
-    fn run<R: BufRead>(mut self, mut reader: Reader<R>) -> Result<Report, Error> {
+    fn run<'i>(mut self, mut reader: impl Source<'i>) -> Result<Report, Error> {
         reader.config_mut().check_end_names = true;
         let limits = self.options.limits;
         let mut buf = Vec::new();
@@ -253,11 +338,11 @@ impl<'o> Validator<'o> {
         let mut attrs: Vec<(String, String, String)> = Vec::new();
         loop {
             buf.clear();
-            let offset = reader.buffer_position();
-            let event = match reader.read_event_into(&mut buf) {
+            let offset = reader.reader().buffer_position();
+            let event = match reader.next_event(&mut buf) {
                 Ok(x) => x,
                 Err(e) => {
-                    let at = reader.error_position();
+                    let at = reader.reader().error_position();
                     return Err(self.xml_error(at, XmlErrorKind::Syntax(e.to_string())));
                 }
             };
@@ -269,7 +354,7 @@ impl<'o> Validator<'o> {
                     let declares = !raw.is_empty() && raw.contains("xmlns");
                     if declares {
                         if let Err(err) = resolver.push(e) {
-                            let at = reader.error_position();
+                            let at = reader.reader().error_position();
                             let err = quick_xml::Error::from(err);
                             return Err(self.xml_error(at, XmlErrorKind::Syntax(err.to_string())));
                         }
@@ -399,8 +484,31 @@ impl<'o> Validator<'o> {
             }
         }
         if self.depth > 0 {
-            return Err(self.xml_error(reader.buffer_position(), XmlErrorKind::Truncated));
+            return Err(self.xml_error(reader.reader().buffer_position(), XmlErrorKind::Truncated));
         }
+        self.report()
+    }
+
+    /// Leaves the path and text buffers to the next validation on this thread: entries beyond
+    /// `depth` are reused exactly as within one input (see `push_step`), so a validation per
+    /// message does not allocate them again each time.
+    fn recycle(&mut self) {
+        let spare_texts = std::mem::take(&mut self.spare_texts)
+            .into_iter()
+            .filter(|t| t.capacity() <= SCRATCH_TEXT_BYTES_MAX)
+            .take(SCRATCH_TEXTS_MAX)
+            .collect();
+        SCRATCH.set(Some(Scratch {
+            steps: std::mem::take(&mut self.steps),
+            names: std::mem::take(&mut self.names),
+            roots: std::mem::take(&mut self.roots),
+            spare_texts,
+        }));
+    }
+
+    /// The report once the input has ended with every element closed.
+    fn report(mut self) -> Result<Report, Error> {
+        self.recycle();
         if self.root_names.is_empty() {
             return Err(Error::Xml {
                 path: "/".into(),

@@ -144,3 +144,93 @@ fn namespaces_resolve_like_a_namespace_aware_reader() {
         "{err}"
     );
 }
+
+/// What a validation gave, in a form two runs can be compared by.
+fn outcome(result: Result<super::Report, crate::Error>) -> String {
+    match result {
+        Ok(report) => format!(
+            "{:?} {:?} {:?}",
+            report.envelope, report.parts, report.violations
+        ),
+        Err(e) => format!("error: {e} ({e:?})"),
+    }
+}
+
+/// `validate_str` reads events straight from the string; `validate_bytes` copies each into a
+/// buffer. Both must give the same report or error, with every pack and without.
+fn same_in_memory(text: &str) -> Result<(), TestCaseError> {
+    let sepa = crate::rules::RulePack::shipped("sepa").unwrap();
+    let cbpr = crate::rules::RulePack::shipped("cbpr+").unwrap();
+    for options in [
+        Options::default(),
+        Options {
+            schema_only: true,
+            ..Options::default()
+        },
+        Options {
+            pack: Some(&sepa),
+            ..Options::default()
+        },
+        Options {
+            pack: Some(&cbpr),
+            ..Options::default()
+        },
+    ] {
+        prop_assert_eq!(
+            outcome(super::validate_str(text, &options)),
+            outcome(validate_bytes(text.as_bytes(), &options))
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn in_memory_validation_reports_what_buffered_validation_does_on_every_fixture() {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "xml") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    walk(&root.join("fixtures/iso20022"), &mut files);
+    let mut compared = 0;
+    for file in &files {
+        let bytes = std::fs::read(file).unwrap();
+        if let Ok(text) = std::str::from_utf8(&bytes) {
+            same_in_memory(text)
+                .map_err(|e| format!("{}: {e}", file.display()))
+                .unwrap();
+            compared += 1;
+        }
+    }
+    assert!(compared >= 30, "only {compared} fixtures compared");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn in_memory_validation_reports_what_buffered_validation_does_on_mutations(
+        which in 0..2usize,
+        cut in 0..4000usize,
+        edits in proptest::collection::vec((0..4000usize, 0x20u8..0x7f), 0..8),
+    ) {
+        let mut bytes = if which == 0 { PAIN.as_bytes().to_vec() } else { CAMT.as_bytes().to_vec() };
+        for (at, b) in edits {
+            let len = bytes.len();
+            if let Some(slot) = bytes.get_mut(at % len) {
+                *slot = b;
+            }
+        }
+        bytes.truncate(cut.max(1) * bytes.len() / 4000);
+        if let Ok(text) = std::str::from_utf8(&bytes) {
+            same_in_memory(text)?;
+        }
+    }
+}

@@ -1180,31 +1180,43 @@ fn predefined(name: &str) -> Option<char> {
 
 /// Appends `text` escaped for element content.
 pub fn escape_text(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\r' => out.push_str("&#13;"),
-            c => out.push(c),
-        }
-    }
+    escape_with(out, text, |b| match b {
+        b'&' => Some("&amp;"),
+        b'<' => Some("&lt;"),
+        b'>' => Some("&gt;"),
+        b'\r' => Some("&#13;"),
+        _ => None,
+    });
 }
 
 /// Appends `text` escaped for a double-quoted attribute value.
 pub fn escape_attr(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            '\t' => out.push_str("&#9;"),
-            c => out.push(c),
+    escape_with(out, text, |b| match b {
+        b'&' => Some("&amp;"),
+        b'<' => Some("&lt;"),
+        b'>' => Some("&gt;"),
+        b'"' => Some("&quot;"),
+        b'\n' => Some("&#10;"),
+        b'\r' => Some("&#13;"),
+        b'\t' => Some("&#9;"),
+        _ => None,
+    });
+}
+
+/// Appends `text` with each byte `escape` names replaced, copying the runs between them whole.
+/// Only ASCII bytes are escaped, and an ASCII byte is never part of a longer UTF-8 sequence,
+/// so every run boundary is a character boundary.
+#[inline]
+fn escape_with(out: &mut String, text: &str, escape: impl Fn(u8) -> Option<&'static str>) {
+    let mut from = 0;
+    for (i, b) in text.bytes().enumerate() {
+        if let Some(replacement) = escape(b) {
+            out.push_str(text.get(from..i).unwrap_or_default());
+            out.push_str(replacement);
+            from = i + 1;
         }
     }
+    out.push_str(text.get(from..).unwrap_or_default());
 }
 
 /// Writes the start tag of `el` (name, default namespace when it differs from `parent_ns`, then

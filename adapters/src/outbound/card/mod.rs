@@ -51,12 +51,33 @@ pub fn stan(event_id: &str) -> String {
         hash ^= u64::from(byte);
         hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
     }
-    format!("{:06}", hash % 1_000_000)
+    let mut out = String::with_capacity(6);
+    push_digits(&mut out, hash % 1_000_000, 6);
+    out
+}
+
+/// Appends the last `width` decimal digits of `n`, zero-padded (no `format!` per field).
+fn push_digits(out: &mut String, n: u64, width: u32) {
+    for k in (0..width).rev() {
+        let digit = (n / 10u64.pow(k)) % 10;
+        out.push(char::from(b'0' + digit as u8));
+    }
 }
 
 /// DE 7, `MMDDhhmmss` in UTC.
 pub fn transmission(at: &DateTime<FixedOffset>) -> String {
-    at.with_timezone(&Utc).format("%m%d%H%M%S").to_string()
+    let utc = at.with_timezone(&Utc);
+    let mut out = String::with_capacity(10);
+    for part in [
+        utc.month(),
+        utc.day(),
+        utc.hour(),
+        utc.minute(),
+        utc.second(),
+    ] {
+        push_digits(&mut out, u64::from(part), 2);
+    }
+    out
 }
 
 /// DE 37: `YDDDhh` (last digit of the year, day of year, hour, UTC) and the STAN.
@@ -68,6 +89,34 @@ pub fn rrn(at: &DateTime<FixedOffset>, stan: &str) -> String {
         utc.ordinal(),
         utc.hour()
     )
+}
+
+/// An EMV tag from its hex, as `parse_hex` then `Tag::from_bytes` read it, decoding the usual
+/// one to four bytes on the stack rather than into a new vector per tag.
+fn tag_of_hex(hex: &str) -> Option<emv::tlv::Tag> {
+    let digits = hex.as_bytes();
+    let mut bytes = [0u8; 4];
+    if digits.len() > 2 * bytes.len() || !digits.len().is_multiple_of(2) {
+        return emv::iso8583::parse_hex(hex).and_then(|b| emv::tlv::Tag::from_bytes(&b));
+    }
+    let nibble = |d: u8| {
+        char::from(d)
+            .to_digit(16)
+            .and_then(|v| u8::try_from(v).ok())
+    };
+    for (slot, pair) in bytes.iter_mut().zip(digits.chunks_exact(2)) {
+        let (high, low) = (pair.first().copied()?, pair.get(1).copied()?);
+        *slot = (nibble(high)? << 4) | nibble(low)?;
+    }
+    emv::tlv::Tag::from_bytes(bytes.get(..digits.len() / 2)?)
+}
+
+/// Appends `text` left-justified in `width` characters, as `{text:<width$}` does.
+fn push_padded(out: &mut String, text: &str, width: usize) {
+    out.push_str(text);
+    for _ in text.chars().count()..width {
+        out.push(' ');
+    }
 }
 
 /// Builds one message, collecting every problem instead of stopping at the first.
@@ -93,7 +142,8 @@ impl<'d> Builder<'d> {
             dialect,
             section,
             event,
-            message: Message::new(placeholder),
+            // the largest card message sets about 20 fields
+            message: Message::with_capacity(placeholder, 24),
             reasons: Vec::new(),
             warnings: Vec::new(),
             detail: Detail::Human,
@@ -132,15 +182,17 @@ impl<'d> Builder<'d> {
 
     /// Sets a fixed `ans` field padded with spaces; longer text is truncated with a warning.
     pub(crate) fn padded(&mut self, number: u16, path: &str, text: &str, width: usize) {
+        let mut field = String::with_capacity(width);
         let text = self.fit(path, text, width);
-        self.set(number, format!("{text:<width$}"));
+        push_padded(&mut field, text, width);
+        self.set(number, field);
     }
 
     /// `text` cut to `width` characters (printable ASCII only), with a warning when cut.
-    fn fit(&mut self, path: &str, text: &str, width: usize) -> String {
+    fn fit<'t>(&mut self, path: &str, text: &'t str, width: usize) -> &'t str {
         if !text.bytes().all(|b| (0x20..0x7F).contains(&b)) {
             self.refuse(path, "printable ASCII only on the ISO 8583 wire".into());
-            return String::new();
+            return "";
         }
         if text.len() > width {
             self.warnings.push(format!(
@@ -148,7 +200,8 @@ impl<'d> Builder<'d> {
                 text.len()
             ));
         }
-        text.chars().take(width).collect()
+        // printable ASCII: one byte per character
+        text.get(..width).unwrap_or(text)
     }
 
     pub(crate) fn money(&mut self, path: &str, amount: &AmountField) -> Option<Money> {
@@ -189,8 +242,17 @@ impl<'d> Builder<'d> {
         let at = self.event.occurred_at;
         let stan = stan(self.event.event_id.as_str());
         self.set(7, transmission(&at));
-        self.set(12, at.format("%H%M%S").to_string());
-        self.set(13, at.format("%m%d").to_string());
+        // DE 12 and 13 in the offset the event gave (`Timelike` on a `DateTime` is local)
+        let mut time = String::with_capacity(6);
+        for part in [at.hour(), at.minute(), at.second()] {
+            push_digits(&mut time, u64::from(part), 2);
+        }
+        self.set(12, time);
+        let mut date = String::with_capacity(4);
+        for part in [at.month(), at.day()] {
+            push_digits(&mut date, u64::from(part), 2);
+        }
+        self.set(13, date);
         self.set(37, rrn(&at, &stan));
         self.set(11, stan);
     }
@@ -233,7 +295,12 @@ impl<'d> Builder<'d> {
         }
         let name = self.fit("data.terminal.merchant_name", &t.merchant_name, 23);
         let city = self.fit("data.terminal.city", &t.city, 13);
-        self.set(43, format!("{name:<23}{city:<13}  {:<2}", t.country));
+        let mut de43 = String::with_capacity(40);
+        push_padded(&mut de43, name, 23);
+        push_padded(&mut de43, city, 13);
+        de43.push_str("  ");
+        push_padded(&mut de43, &t.country, 2);
+        self.set(43, de43);
     }
 
     /// DE 55 from the event's EMV objects (tag hex → value hex), BER-TLV in tag order.
@@ -243,17 +310,15 @@ impl<'d> Builder<'d> {
         }
         let mut objects = Vec::new();
         for (tag, value) in &emv_data.0 {
-            let path = format!("data.emv.{tag}");
-            let parsed_tag = emv::iso8583::parse_hex(tag)
-                .and_then(|bytes| emv::tlv::Tag::from_bytes(&bytes))
-                .filter(|t| !t.is_constructed());
+            let path = || format!("data.emv.{tag}");
+            let parsed_tag = tag_of_hex(tag).filter(|t| !t.is_constructed());
             let Some(parsed_tag) = parsed_tag else {
-                self.refuse(&path, "not a primitive BER-TLV tag in hex".into());
+                self.refuse(&path(), "not a primitive BER-TLV tag in hex".into());
                 continue;
             };
             // The error names the tag only: a 5A or 57 value is card data.
             let Some(bytes) = emv::iso8583::parse_hex(value) else {
-                self.refuse(&path, "value is not hex".into());
+                self.refuse(&path(), "value is not hex".into());
                 continue;
             };
             objects.push(emv::tlv::TlvBuf::primitive(parsed_tag, bytes));
@@ -365,5 +430,31 @@ mod tests {
         let at = DateTime::parse_from_rfc3339("2026-11-25T10:15:30+01:00").unwrap();
         assert_eq!(transmission(&at), "1125091530");
         assert_eq!(rrn(&at, "000042"), "632909000042");
+    }
+
+    /// The stack decoding reads every tag text as `parse_hex` then `Tag::from_bytes` does.
+    #[test]
+    fn tags_decode_as_parse_hex_reads_them() {
+        for hex in [
+            "",
+            "5A",
+            "5a",
+            "9F26",
+            "9f1A",
+            "DF8101",
+            "9F",
+            "9F2",
+            "9FZZ",
+            "0x5A",
+            "FFFFFFFF",
+            "9F8181810",
+            "9F81818101",
+            "5A5A",
+            " 5A",
+            "\u{e9}5",
+        ] {
+            let expected = emv::iso8583::parse_hex(hex).and_then(|b| emv::tlv::Tag::from_bytes(&b));
+            assert_eq!(tag_of_hex(hex), expected, "{hex:?}");
+        }
     }
 }
