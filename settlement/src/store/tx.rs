@@ -714,3 +714,45 @@ pub(super) fn item_from_row(row: &sqlx::any::AnyRow) -> Result<ItemRecord, Error
         card_token: row.try_get("card_token")?,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(list: &[&str]) -> Vec<String> {
+        list.iter().map(|k| (*k).to_owned()).collect()
+    }
+
+    #[test]
+    fn a_batch_passes_when_every_distinct_key_was_inserted() {
+        let wanted = keys(&["event/a", "event/b"]);
+        assert!(race("inbox", wanted.iter(), 2).is_ok());
+        // two copies of one conflict: the second is skipped by the first, as with RETURNING
+        let wanted = keys(&["event/a h1", "event/a h1", "event/b h2"]);
+        assert!(race("dead_letters", wanted.iter(), 2).is_ok());
+        assert!(race("outbox", std::iter::empty(), 0).is_ok());
+    }
+
+    #[test]
+    fn a_key_that_was_there_already_is_a_transient_shortfall() {
+        let wanted = keys(&["event/a", "event/b", "event/b"]);
+        let e = race("inbox", wanted.iter(), 1).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::Shortfall {
+                    table: "inbox",
+                    wanted: 2,
+                    inserted: 1
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(e.is_transient());
+        assert_eq!(
+            e.to_string(),
+            "concurrent insert into inbox: 1 of 2 keys inserted, the others were there \
+             already; retry the batch"
+        );
+    }
+}
