@@ -49,14 +49,14 @@ async fn main() {
 
     // Baseline in the same run: parsing and mapping alone (no store), what every delivery costs.
     let profile = profiles.iter().find(|p| p.id == "card-acquirer").unwrap();
-    let cpu_started = cpu_ns(&[]);
+    let cpu_started = own_cpu_ns();
     let started = Instant::now();
     for e in &events {
         let event = adapters::Event::from_json(std::str::from_utf8(&e.body).unwrap()).unwrap();
         adapters::adapt(&event, profile).unwrap();
     }
     let ms = started.elapsed().as_millis().max(1);
-    let map_cpu = cpu_ns(&[]).saturating_sub(cpu_started);
+    let map_cpu = own_cpu_ns().saturating_sub(cpu_started);
     println!(
         "{:>8}: {n} events parsed and mapped: {ms} ms, {} events/s, cpu {} us/event",
         "no store",
@@ -95,7 +95,9 @@ async fn main() {
         let store = Store::open(&url).await.unwrap();
         let ingest = Ingest::new(store.clone(), profiles.clone()).await.unwrap();
         let servers = server_pids(admin.as_ref().map(|(pool, _)| pool), &database).await;
-        let cpu_started = cpu_ns(&servers);
+        let client_started = own_cpu_ns();
+        let server_started: Vec<(u32, u64)> =
+            servers.iter().map(|&p| (p, process_cpu_ns(p))).collect();
         let started = Instant::now();
         let mut applied = 0;
         for chunk in events.chunks(batch) {
@@ -103,16 +105,30 @@ async fn main() {
             applied += out.iter().filter(|d| **d == Disposition::Applied).count();
         }
         let ms = started.elapsed().as_millis().max(1);
+        let client = own_cpu_ns().saturating_sub(client_started);
+        // the server processes there at the end, less what those there at the start had used
         let servers = server_pids(admin.as_ref().map(|(pool, _)| pool), &database).await;
-        let cpu = cpu_ns(&servers).saturating_sub(cpu_started);
+        let server: u64 = servers
+            .iter()
+            .map(|&p| {
+                let before = server_started
+                    .iter()
+                    .find(|(q, _)| *q == p)
+                    .map_or(0, |x| x.1);
+                process_cpu_ns(p).saturating_sub(before)
+            })
+            .sum();
+        let cpu = client + server;
         assert_eq!(applied, n);
         let backend = format!("{:?}", store.backend());
         println!(
             "{backend:>8}: {n} events in batches of {batch}: {ms} ms, {} events/s, \
-             cpu {} us/event ({} beyond the mapping)",
+             cpu {} us/event ({} beyond the mapping; this process {}, server {})",
             n as u128 * 1000 / ms,
             per_event_us(cpu, n),
-            per_event_us(cpu.saturating_sub(map_cpu), n)
+            per_event_us(cpu.saturating_sub(map_cpu), n),
+            per_event_us(client, n),
+            per_event_us(server, n)
         );
         // The same events again, as after a crash before the acks: all duplicates.
         let started = Instant::now();
@@ -137,22 +153,25 @@ async fn main() {
     }
 }
 
-/// CPU time in nanoseconds of every thread of this process and of the processes `others`
-/// (0 for what cannot be read, e.g. off Linux).
-fn cpu_ns(others: &[u32]) -> u64 {
-    let on_cpu = |dir: &std::path::Path| -> u64 {
-        std::fs::read_to_string(dir.join("schedstat"))
-            .ok()
-            .and_then(|s| s.split_whitespace().next()?.parse().ok())
-            .unwrap_or(0)
-    };
-    let mut total = std::fs::read_dir("/proc/self/task")
-        .map(|tasks| tasks.flatten().map(|t| on_cpu(&t.path())).sum())
-        .unwrap_or(0);
-    for pid in others {
-        total += on_cpu(std::path::Path::new(&format!("/proc/{pid}")));
-    }
-    total
+/// CPU time in nanoseconds of the task whose `/proc` folder is `dir` (0 if it cannot be read,
+/// e.g. off Linux).
+fn on_cpu_ns(dir: &std::path::Path) -> u64 {
+    std::fs::read_to_string(dir.join("schedstat"))
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// CPU time in nanoseconds of every thread of this process.
+fn own_cpu_ns() -> u64 {
+    std::fs::read_dir("/proc/self/task")
+        .map(|tasks| tasks.flatten().map(|t| on_cpu_ns(&t.path())).sum())
+        .unwrap_or(0)
+}
+
+/// CPU time in nanoseconds of process `pid` (its main thread: a PostgreSQL backend has one).
+fn process_cpu_ns(pid: u32) -> u64 {
+    on_cpu_ns(std::path::Path::new(&format!("/proc/{pid}")))
 }
 
 /// The server processes serving `database` (none without an admin pool).
