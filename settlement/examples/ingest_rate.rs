@@ -143,12 +143,24 @@ async fn main() {
         );
         store.close().await;
         if let Some((pool, _)) = admin {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS {database} WITH (FORCE)"
-            )))
-            .execute(&pool)
-            .await
-            .unwrap();
+            // An autovacuum worker on the fresh database makes `WITH (FORCE)` fail for a role
+            // that may not end it: try again a few times, then say what is left behind.
+            let mut result = Ok(());
+            for _ in 0..10 {
+                result = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {database} WITH (FORCE)"
+                )))
+                .execute(&pool)
+                .await
+                .map(|_| ());
+                if result.is_ok() {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            }
+            if let Err(e) = result {
+                eprintln!("database {database} is left behind: {e}");
+            }
         }
     }
 }
