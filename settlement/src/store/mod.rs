@@ -9,7 +9,8 @@
 //! instances never create the same item, inbox row or outbox message: every insert names its
 //! primary or unique key with `ON CONFLICT DO NOTHING` and counts what it inserted; a shortfall
 //! means another transaction got there first and the batch is retried as a whole
-//! ([`Error::Race`], transient), when the inbox then sees the key as a duplicate.
+//! ([`Error::Shortfall`], [`Error::Race`], transient), when the inbox then sees the key as a
+//! duplicate.
 
 mod admin;
 mod audit;
@@ -71,6 +72,20 @@ pub enum Error {
         /// A key that was already there.
         key: String,
     },
+    /// Fewer rows were inserted than the batch holds keys: another transaction inserted some
+    /// of them first (PostgreSQL, several instances); retry the batch.
+    #[error(
+        "concurrent insert into {table}: {inserted} of {wanted} keys inserted, the others \
+         were there already; retry the batch"
+    )]
+    Shortfall {
+        /// The table.
+        table: &'static str,
+        /// Distinct keys the batch meant to insert.
+        wanted: u64,
+        /// Rows inserted.
+        inserted: u64,
+    },
     /// A stored value does not read back (e.g. an unknown state name).
     #[error("stored {column} value {value:?} is not readable")]
     Corrupt {
@@ -86,7 +101,7 @@ impl Error {
     /// serialization failures and deadlocks, lost connections and pool timeouts.
     pub fn is_transient(&self) -> bool {
         match self {
-            Error::Race { .. } => true,
+            Error::Race { .. } | Error::Shortfall { .. } => true,
             Error::Sqlx(e) => match e {
                 sqlx::Error::Io(_)
                 | sqlx::Error::PoolTimedOut
@@ -405,8 +420,13 @@ fn bind_all<'q>(
     query
 }
 
-/// `{head} VALUES (…),(…) {tail}` per chunk of rows; returns the first column of every
-/// returned row (use `RETURNING key` in `tail` to learn which rows were inserted).
+/// `{head} VALUES (…),(…) {tail}` per chunk of rows; returns how many rows were inserted.
+///
+/// No `RETURNING`: through the `Any` driver every returned row is a row object of its own (on
+/// SQLite one message across the worker thread's channel), which cost more than the insert
+/// itself. A batch learns of a lost race from the count instead (see `race` in `tx.rs`).
+/// The SQL text depends only on the row count, so a batch of the usual size finds its
+/// statement prepared in sqlx's per-connection cache.
 pub(crate) async fn insert_rows(
     conn: &mut sqlx::AnyConnection,
     backend: Backend,
@@ -414,8 +434,8 @@ pub(crate) async fn insert_rows(
     cols: usize,
     rows: &[Vec<Val<'_>>],
     tail: &str,
-) -> Result<Vec<String>, sqlx::Error> {
-    let mut returned = Vec::new();
+) -> Result<u64, sqlx::Error> {
+    let mut inserted = 0;
     let per_chunk = (BINDS_PER_STATEMENT_MAX / cols.max(1)).max(1);
     for chunk in rows.chunks(per_chunk) {
         let sql = format!(
@@ -426,16 +446,9 @@ pub(crate) async fn insert_rows(
             sqlx::query(sqlx::AssertSqlSafe(sql)),
             chunk.iter().flatten(),
         );
-        if tail.contains("RETURNING") {
-            use sqlx::Row;
-            for row in query.fetch_all(&mut *conn).await? {
-                returned.push(row.try_get::<String, _>(0)?);
-            }
-        } else {
-            query.execute(&mut *conn).await?;
-        }
+        inserted += query.execute(&mut *conn).await?.rows_affected();
     }
-    Ok(returned)
+    Ok(inserted)
 }
 
 #[cfg(test)]

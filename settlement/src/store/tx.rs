@@ -394,10 +394,10 @@ impl Tx {
             "INSERT INTO inbox (key, payload_sha256, outcome, queue, received_at)",
             5,
             &rows,
-            "ON CONFLICT DO NOTHING RETURNING key",
+            "ON CONFLICT DO NOTHING",
         )
         .await?;
-        race("inbox", w.inbox.iter().map(|r| &r.key), &inserted)?;
+        race("inbox", w.inbox.iter().map(|r| &r.key), inserted)?;
 
         let rows: Vec<Vec<Val>> = w.new_items.iter().map(|i| item_values(i, &now)).collect();
         let inserted = insert_rows(
@@ -408,10 +408,10 @@ impl Tx {
              created_at, updated_at)",
             18,
             &rows,
-            "ON CONFLICT DO NOTHING RETURNING id",
+            "ON CONFLICT DO NOTHING",
         )
         .await?;
-        race("items", w.new_items.iter().map(|r| &r.id), &inserted)?;
+        race("items", w.new_items.iter().map(|r| &r.id), inserted)?;
 
         // Changed items: one UPDATE … FROM (VALUES …) per chunk; VALUES columns are named
         // column1, column2, … on both SQLite and PostgreSQL.
@@ -508,7 +508,7 @@ impl Tx {
              payload_sha256, at)",
             7,
             &rows,
-            "ON CONFLICT DO NOTHING RETURNING key || ' ' || payload_sha256",
+            "ON CONFLICT DO NOTHING",
         )
         .await?;
         let wanted: Vec<String> = w
@@ -516,7 +516,7 @@ impl Tx {
             .iter()
             .map(|d| format!("{} {}", d.key, d.payload_sha256))
             .collect();
-        race("dead_letters", wanted.iter(), &inserted)?;
+        race("dead_letters", wanted.iter(), inserted)?;
 
         let rows: Vec<Vec<Val>> = w
             .parked
@@ -541,10 +541,10 @@ impl Tx {
              body_sealed_hex, queue, parked_at)",
             8,
             &rows,
-            "ON CONFLICT DO NOTHING RETURNING key",
+            "ON CONFLICT DO NOTHING",
         )
         .await?;
-        race("parked", w.parked.iter().map(|r| &r.key), &inserted)?;
+        race("parked", w.parked.iter().map(|r| &r.key), inserted)?;
 
         // Un-parked: the rows go, and the inbox says what became of them.
         for chunk in w.unparked.chunks(super::BINDS_PER_STATEMENT_MAX / 2) {
@@ -627,32 +627,36 @@ impl Tx {
                  ordering_key, created_at)",
                 8,
                 &rows,
-                "ON CONFLICT DO NOTHING RETURNING message_id",
+                "ON CONFLICT DO NOTHING",
             )
             .await?;
-            race("outbox", w.outbox.iter().map(|r| &r.message_id), &inserted)?;
+            race("outbox", w.outbox.iter().map(|r| &r.message_id), inserted)?;
         }
 
         Ok(())
     }
 }
 
-/// Every key we meant to insert must have come back from `RETURNING`.
+/// Every key we meant to insert must have been inserted. A batch may hold one key twice (two
+/// copies of one conflict are two dead letters with the same key and hash), and the second
+/// copy is skipped by the first, so the count to reach is that of distinct keys; it falls
+/// short exactly when some key was there before this statement (another transaction
+/// inserted it).
 fn race<'a>(
     table: &'static str,
     wanted: impl Iterator<Item = &'a String>,
-    inserted: &[String],
+    inserted: u64,
 ) -> Result<(), Error> {
-    let inserted: BTreeSet<&str> = inserted.iter().map(String::as_str).collect();
-    for key in wanted {
-        if !inserted.contains(key.as_str()) {
-            return Err(Error::Race {
-                table,
-                key: key.clone(),
-            });
-        }
+    let wanted = wanted.collect::<BTreeSet<_>>().len() as u64;
+    if inserted == wanted {
+        Ok(())
+    } else {
+        Err(Error::Shortfall {
+            table,
+            wanted,
+            inserted,
+        })
     }
-    Ok(())
 }
 
 pub(super) fn ids_json(ids: &[String]) -> String {
@@ -709,4 +713,46 @@ pub(super) fn item_from_row(row: &sqlx::any::AnyRow) -> Result<ItemRecord, Error
         rrn: row.try_get("rrn")?,
         card_token: row.try_get("card_token")?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(list: &[&str]) -> Vec<String> {
+        list.iter().map(|k| (*k).to_owned()).collect()
+    }
+
+    #[test]
+    fn a_batch_passes_when_every_distinct_key_was_inserted() {
+        let wanted = keys(&["event/a", "event/b"]);
+        assert!(race("inbox", wanted.iter(), 2).is_ok());
+        // two copies of one conflict: the second is skipped by the first, as with RETURNING
+        let wanted = keys(&["event/a h1", "event/a h1", "event/b h2"]);
+        assert!(race("dead_letters", wanted.iter(), 2).is_ok());
+        assert!(race("outbox", std::iter::empty(), 0).is_ok());
+    }
+
+    #[test]
+    fn a_key_that_was_there_already_is_a_transient_shortfall() {
+        let wanted = keys(&["event/a", "event/b", "event/b"]);
+        let e = race("inbox", wanted.iter(), 1).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::Shortfall {
+                    table: "inbox",
+                    wanted: 2,
+                    inserted: 1
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(e.is_transient());
+        assert_eq!(
+            e.to_string(),
+            "concurrent insert into inbox: 1 of 2 keys inserted, the others were there \
+             already; retry the batch"
+        );
+    }
 }
