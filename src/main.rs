@@ -16,6 +16,8 @@ fn main() -> ExitCode {
     match cli::run(cli) {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
         Ok(Outcome::Invalid) => ExitCode::from(3),
+        // the reader of stdout went away (`| head`): what it wanted was printed
+        Err(err) if cli::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("clearway: {err:#}");
             ExitCode::from(if cli::is_refused_input(&err) { 3 } else { 1 })

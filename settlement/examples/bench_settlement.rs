@@ -312,8 +312,7 @@ async fn our_consume(
     // the consumer's defaults, unless BENCH_PREFETCH / BENCH_BATCH say otherwise
     let config = ConsumerConfig {
         connection_name: "bench-settlement consumer".into(),
-        prefetch: u16::try_from(env_or("BENCH_PREFETCH", usize::from(defaults.prefetch)))
-            .unwrap(),
+        prefetch: u16::try_from(env_or("BENCH_PREFETCH", usize::from(defaults.prefetch))).unwrap(),
         batch_size_max: env_or("BENCH_BATCH", defaults.batch_size_max),
         ..defaults
     };

@@ -46,7 +46,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
             .profiles
             .clone()
             .unwrap_or_else(|| PathBuf::from("fixtures/profiles"));
-        print!("{}", matrix(&dir)?);
+        out!("{}", matrix(&dir)?)?;
         return Ok(Outcome::Clean);
     }
     let Some(profile_path) = &args.profile else {
@@ -93,14 +93,14 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
             "decoded": out.described,
             "warnings": out.warnings,
         });
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        outln!("{}", serde_json::to_string_pretty(&value)?)?;
     } else {
         if !hex.is_empty() {
-            println!("{hex}"); // ISO 8583; ISO 20022 XML is printed as is below
+            outln!("{hex}")?; // ISO 8583; ISO 20022 XML is printed as is below
         }
-        print!("{}", out.described);
+        out!("{}", out.described)?;
         for warning in &out.warnings {
-            println!("warning: {warning}");
+            outln!("warning: {warning}")?;
         }
     }
     Ok(Outcome::Clean)
@@ -122,7 +122,7 @@ fn inbound(profile: &Profile, path: &Path, hex: bool) -> anyhow::Result<Outcome>
         [one] => serde_json::to_string_pretty(one)?,
         several => serde_json::to_string_pretty(several)?,
     };
-    println!("{json}");
+    outln!("{json}")?;
     Ok(Outcome::Clean)
 }
 

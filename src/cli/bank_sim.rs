@@ -116,7 +116,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
             .map_err(anyhow::Error::new)
     })??;
     let statements: usize = report.days_closed.iter().map(|d| d.statements.len()).sum();
-    println!(
+    outln!(
         "bank-sim {id}: received {} ({} duplicates, {} recovered, {} unanswered), sent {} \
          ({} faults), {} days closed, {statements} statements, {} reconnects",
         report.received,
@@ -127,6 +127,6 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
         report.faults_sent,
         report.days_closed.len(),
         report.reconnects
-    );
+    )?;
     Ok(Outcome::Clean)
 }

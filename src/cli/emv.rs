@@ -48,12 +48,12 @@ fn decode(args: DecodeArgs) -> anyhow::Result<Outcome> {
         struct Output<'a> {
             tlvs: &'a [emv::tlv::describe::Node],
         }
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&Output { tlvs: &nodes })?
-        );
+        )?;
     } else {
-        print!("{}", emv::tlv::describe::to_text(&nodes));
+        out!("{}", emv::tlv::describe::to_text(&nodes))?;
     }
     Ok(Outcome::Clean)
 }

@@ -108,7 +108,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
 fn dialects() -> anyhow::Result<Outcome> {
     for name in Dialect::shipped_names() {
         let dialect = Dialect::shipped(name)?;
-        println!("{name:<12}  {}", dialect.description());
+        outln!("{name:<12}  {}", dialect.description())?;
     }
     Ok(Outcome::Clean)
 }
@@ -150,7 +150,7 @@ fn decode(args: DecodeArgs) -> anyhow::Result<Outcome> {
     } else {
         to_text(&dialect, &message, args.show_pan)
     };
-    print!("{output}");
+    out!("{output}")?;
     Ok(Outcome::Clean)
 }
 
@@ -189,7 +189,7 @@ fn encode(args: EncodeArgs) -> anyhow::Result<Outcome> {
     let wire = iso8583::pack(&dialect, &message).map_err(|e| refused(e.to_string()))?;
     match &args.out {
         Some(path) => write_out(path, &wire)?,
-        None => println!("{}", to_hex(&wire)),
+        None => outln!("{}", to_hex(&wire))?,
     }
     Ok(Outcome::Clean)
 }

@@ -5,6 +5,23 @@ use std::fmt;
 
 use clap::{Parser, Subcommand};
 
+/// `print!` that hands a failed write back instead of panicking: when the reader stops early
+/// (`clearway … | head`), the command ends with the broken pipe and `main` exits quietly.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+
+/// `println!` that hands a failed write back instead of panicking (see `out!`).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+
 mod adapt;
 mod bank_sim;
 mod demo;
@@ -93,6 +110,15 @@ impl std::error::Error for Refused {}
 /// An error for input we refuse; its message is printed as is (mask card data before!).
 pub(crate) fn refused(message: impl Into<String>) -> anyhow::Error {
     anyhow::Error::new(Refused(message.into()))
+}
+
+/// Whether `err` is a write to stdout that failed because its reader went away.
+pub(crate) fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 pub(crate) fn is_refused_input(err: &anyhow::Error) -> bool {

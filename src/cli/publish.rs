@@ -40,9 +40,11 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
         }
         Err(error) => return Err(anyhow::Error::new(error).context(format!("publishing to {url}"))),
     };
-    println!(
+    outln!(
         "published {} events to {} at {url} ({} blank lines skipped)",
-        report.published, topology.events_exchange, report.blank_lines
-    );
+        report.published,
+        topology.events_exchange,
+        report.blank_lines
+    )?;
     Ok(Outcome::Clean)
 }

@@ -28,9 +28,9 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
         Err(error) => return Err(error.into()),
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&status)?);
+        outln!("{}", serde_json::to_string_pretty(&status)?)?;
     } else {
-        print!("{status}");
+        out!("{status}")?;
     }
     Ok(Outcome::Clean)
 }

@@ -37,15 +37,15 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
         document: &message.document.body,
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&parsed)?);
+        outln!("{}", serde_json::to_string_pretty(&parsed)?)?;
     } else {
-        println!("type: {}", parsed.message_type);
-        println!("version: {}", parsed.version);
-        println!("envelope: {}", parsed.envelope);
+        outln!("type: {}", parsed.message_type)?;
+        outln!("version: {}", parsed.version)?;
+        outln!("envelope: {}", parsed.envelope)?;
         if let Some(h) = &message.header {
-            println!("header: {}", h.version.id());
+            outln!("header: {}", h.version.id())?;
         }
-        println!("{}", serde_json::to_string_pretty(parsed.document)?);
+        outln!("{}", serde_json::to_string_pretty(parsed.document)?)?;
     }
     Ok(Outcome::Clean)
 }

@@ -74,10 +74,10 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
         all_valid &= valid;
         if !args.json {
             if let Some(err) = &error {
-                println!("{shown}: {}: {}: {err}", err.path(), err.rule());
+                outln!("{shown}: {}: {}: {err}", err.path(), err.rule())?;
             }
             for v in report.iter().flat_map(|r| r.violations.iter()) {
-                println!("{shown}: {}: {}: {}", v.path, v.rule, v.message);
+                outln!("{shown}: {}: {}: {}", v.path, v.rule, v.message)?;
             }
         }
         results.push((shown, valid, report, error));
@@ -96,7 +96,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<Outcome> {
                 }),
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?)?;
     }
     Ok(if all_valid {
         Outcome::Clean
