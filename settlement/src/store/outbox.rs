@@ -5,24 +5,38 @@
 //! after [`super::OUTBOX_LEASE`] and another instance takes them (the receiver deduplicates by
 //! `message_id`). On PostgreSQL the claim selects with `FOR UPDATE SKIP LOCKED` in a short
 //! transaction, so two relays never claim the same row; on SQLite `BEGIN IMMEDIATE` already
-//! serialises the claim.
+//! serialises the claim. The relay marks one round's rows in the transaction that claims the
+//! next ([`Store::mark_and_claim_outbox`]).
 
 use std::collections::BTreeMap;
 
 use sqlx::Row;
 
-use super::{Backend, Error, Store, Val, from_hex, now, now_plus};
+use super::{Backend, Error, Store, from_hex, now, now_plus};
 use crate::flow::{Outbox, OutboxRow, Transient};
 
 impl Store {
     /// Claims up to `limit` publishable rows: unpublished, unclaimed (or lease run out), and
     /// with no unpublished row of the same ordering key before them. Oldest first.
-    ///
-    /// The scan starts at the oldest unpublished id (rows before it are all published, so
-    /// the result is the same): without that bound it walked the primary key from id 1 through
-    /// every published row, reading each one (on SQLite past its payload, to `published_at`),
-    /// and each claim cost more than the one before.
     pub async fn claim_outbox(&self, limit: usize) -> Result<Vec<OutboxRow>, Error> {
+        self.mark_and_claim_outbox(&[], limit).await
+    }
+
+    /// Marks `published` (rows the broker confirmed) and then claims as [`Store::claim_outbox`]
+    /// does, in one transaction: one commit where two calls take two (on SQLite each commit is
+    /// an fsync). The claim sees the marks, so the row behind a marked one can be claimed at
+    /// once. On an error nothing is marked and nothing claimed.
+    ///
+    /// The claim is one statement: it leases the rows it selects and returns them
+    /// (`UPDATE … RETURNING`). The scan starts at the oldest unpublished id (rows before it
+    /// are all published, so the result is the same): without that bound it walked the
+    /// primary key from id 1 through every published row, reading each one (on SQLite past
+    /// its payload, to `published_at`), and each claim cost more than the one before.
+    pub async fn mark_and_claim_outbox(
+        &self,
+        published: &[i64],
+        limit: usize,
+    ) -> Result<Vec<OutboxRow>, Error> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let lock = match self.backend {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
@@ -35,85 +49,94 @@ impl Store {
             Backend::Sqlite => "outbox f INDEXED BY outbox_unpublished",
         };
         let sql = format!(
-            "SELECT id, exchange, routing_key, message_id, headers, payload_hex, ordering_key \
-             FROM outbox o WHERE o.published_at IS NULL \
+            "UPDATE outbox SET claimed_until = $1 WHERE id IN (\
+             SELECT o.id FROM outbox o WHERE o.published_at IS NULL \
              AND o.id >= (SELECT MIN(f.id) FROM {unpublished} WHERE f.published_at IS NULL) \
-             AND (o.claimed_until IS NULL OR o.claimed_until < $1) \
+             AND (o.claimed_until IS NULL OR o.claimed_until < $2) \
              AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.ordering_key = o.ordering_key \
                              AND p.published_at IS NULL AND p.id < o.id) \
-             ORDER BY o.id LIMIT $2{lock}"
+             ORDER BY o.id LIMIT $3{lock}) \
+             RETURNING id, exchange, routing_key, message_id, headers, payload_hex, ordering_key"
         );
         // the key first: it may take a write of its own (the store's first use of the card key)
         let sealer = self.sealer().await?.clone();
         let mut tx = self.begin().await?;
+        for chunk in published.chunks(super::BINDS_PER_STATEMENT_MAX) {
+            mark_chunk(self.backend, chunk)
+                .execute(&mut *tx.conn())
+                .await?;
+        }
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(now_plus(super::OUTBOX_LEASE))
             .bind(now())
             .bind(limit)
             .fetch_all(&mut *tx.conn())
             .await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in &rows {
-            let headers: String = row.try_get("headers")?;
-            let payload: String = row.try_get("payload_hex")?;
-            out.push(OutboxRow {
-                id: row.try_get("id")?,
-                exchange: row.try_get("exchange")?,
-                routing_key: row.try_get("routing_key")?,
-                message_id: row.try_get("message_id")?,
-                headers: serde_json::from_str::<BTreeMap<String, String>>(&headers).map_err(
-                    |_| Error::Corrupt {
-                        column: "outbox.headers",
-                        value: headers.clone(),
-                    },
-                )?,
-                payload: {
-                    let message_id: String = row.try_get("message_id")?;
-                    let stored = from_hex(&payload).ok_or(Error::Corrupt {
-                        column: "outbox.payload_hex",
-                        value: "(not hex)".into(),
-                    })?;
-                    sealer
-                        .open(&message_id, stored)
-                        .map_err(|e| Error::Corrupt {
-                            column: "outbox.payload_hex",
-                            value: e.to_string(),
-                        })?
-                },
-                ordering_key: row.try_get("ordering_key")?,
-            });
-        }
-        if !out.is_empty() {
-            let sql = format!(
-                "UPDATE outbox SET claimed_until = {} WHERE id IN ({})",
-                super::params(self.backend, 1, 1),
-                super::params(self.backend, 2, out.len())
-            );
-            let mut values = vec![Val::Text(now_plus(super::OUTBOX_LEASE))];
-            values.extend(out.iter().map(|r| Val::Int(r.id)));
-            super::bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &values)
-                .execute(&mut *tx.conn())
-                .await?;
+            out.push(decode(row, &sealer)?);
         }
         tx.commit().await?;
+        // RETURNING gives no order; the relay wants the outbox's
+        out.sort_unstable_by_key(|r| r.id);
         Ok(out)
     }
 
     /// Marks rows published; the lease is cleared.
     pub async fn mark_outbox_published(&self, ids: &[i64]) -> Result<(), Error> {
         for chunk in ids.chunks(super::BINDS_PER_STATEMENT_MAX) {
-            let sql = format!(
-                "UPDATE outbox SET published_at = {}, claimed_until = NULL WHERE id IN ({})",
-                super::params(self.backend, 1, 1),
-                super::params(self.backend, 2, chunk.len())
-            );
-            let mut values = vec![Val::Text(now())];
-            values.extend(chunk.iter().map(|id| Val::Int(*id)));
-            super::bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &values)
-                .execute(self.pool())
-                .await?;
+            mark_chunk(self.backend, chunk).execute(self.pool()).await?;
         }
         Ok(())
     }
+}
+
+/// `UPDATE … SET published_at` for one chunk of ids (at most `BINDS_PER_STATEMENT_MAX`).
+fn mark_chunk(
+    backend: Backend,
+    ids: &[i64],
+) -> sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments> {
+    let sql = format!(
+        "UPDATE outbox SET published_at = {}, claimed_until = NULL WHERE id IN ({})",
+        super::params(backend, 1, 1),
+        super::params(backend, 2, ids.len())
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now());
+    for id in ids {
+        query = query.bind(*id);
+    }
+    query
+}
+
+/// One claimed row as the relay publishes it: headers parsed, payload opened.
+fn decode(row: &sqlx::any::AnyRow, sealer: &crate::seal::Sealer) -> Result<OutboxRow, Error> {
+    let headers: String = row.try_get("headers")?;
+    let payload: String = row.try_get("payload_hex")?;
+    let message_id: String = row.try_get("message_id")?;
+    let headers =
+        serde_json::from_str::<BTreeMap<String, String>>(&headers).map_err(|_| Error::Corrupt {
+            column: "outbox.headers",
+            value: headers.clone(),
+        })?;
+    let stored = from_hex(&payload).ok_or(Error::Corrupt {
+        column: "outbox.payload_hex",
+        value: "(not hex)".into(),
+    })?;
+    let payload = sealer
+        .open(&message_id, stored)
+        .map_err(|e| Error::Corrupt {
+            column: "outbox.payload_hex",
+            value: e.to_string(),
+        })?;
+    Ok(OutboxRow {
+        id: row.try_get("id")?,
+        exchange: row.try_get("exchange")?,
+        routing_key: row.try_get("routing_key")?,
+        message_id,
+        headers,
+        payload,
+        ordering_key: row.try_get("ordering_key")?,
+    })
 }
 
 impl Outbox for Store {
@@ -123,6 +146,16 @@ impl Outbox for Store {
 
     async fn mark_published(&self, ids: &[i64]) -> Result<(), Transient> {
         self.mark_outbox_published(ids)
+            .await
+            .map_err(Transient::from)
+    }
+
+    async fn mark_and_pending(
+        &self,
+        ids: &[i64],
+        limit: usize,
+    ) -> Result<Vec<OutboxRow>, Transient> {
+        self.mark_and_claim_outbox(ids, limit)
             .await
             .map_err(Transient::from)
     }
