@@ -28,39 +28,49 @@ impl Store {
     /// once. On an error nothing is marked and nothing claimed.
     ///
     /// The claim is one statement: it leases the rows it selects and returns them
-    /// (`UPDATE … RETURNING`). The scan starts at the oldest unpublished id (rows before it
-    /// are all published, so the result is the same): without that bound it walked the
-    /// primary key from id 1 through every published row, reading each one (on SQLite past
-    /// its payload, to `published_at`), and each claim cost more than the one before.
+    /// (`UPDATE … RETURNING`). It walks the unpublished rows in id order through the partial
+    /// index `outbox_pending` and keeps the head row of each ordering key (the key's smallest
+    /// unpublished id, from `outbox_unpublished`), so it reads about `limit` rows plus the
+    /// blocked ones among them, never the published ones, and stops at `limit`.
     pub async fn mark_and_claim_outbox(
         &self,
         published: &[i64],
         limit: usize,
     ) -> Result<Vec<OutboxRow>, Error> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let lock = match self.backend {
-            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite => "",
-        };
-        // SQLite would take MIN(id) from the primary-key index and read every published row
-        // on the way; the partial index holds only the unpublished ones.
-        let unpublished = match self.backend {
-            Backend::Postgres => "outbox f",
-            Backend::Sqlite => "outbox f INDEXED BY outbox_unpublished",
+        // SQLite is told the indexes; PostgreSQL is kept from the plan its estimates favour
+        // while most rows are unpublished (read them all, then sort: 460 ms a claim of 1,000
+        // among 19,412 pending rows, against 27 ms for the ordered walk), and it locks.
+        let (pending, head, lock) = match self.backend {
+            Backend::Postgres => ("outbox o", "outbox p", " FOR UPDATE SKIP LOCKED"),
+            Backend::Sqlite => (
+                "outbox o INDEXED BY outbox_pending",
+                "outbox p INDEXED BY outbox_unpublished",
+                "",
+            ),
         };
         let sql = format!(
             "UPDATE outbox SET claimed_until = $1 WHERE id IN (\
-             SELECT o.id FROM outbox o WHERE o.published_at IS NULL \
-             AND o.id >= (SELECT MIN(f.id) FROM {unpublished} WHERE f.published_at IS NULL) \
+             SELECT o.id FROM {pending} WHERE o.published_at IS NULL \
              AND (o.claimed_until IS NULL OR o.claimed_until < $2) \
-             AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.ordering_key = o.ordering_key \
-                             AND p.published_at IS NULL AND p.id < o.id) \
+             AND o.id = (SELECT MIN(p.id) FROM {head} WHERE p.ordering_key = o.ordering_key \
+                         AND p.published_at IS NULL) \
              ORDER BY o.id LIMIT $3{lock}) \
              RETURNING id, exchange, routing_key, message_id, headers, payload_hex, ordering_key"
         );
         // the key first: it may take a write of its own (the store's first use of the card key)
         let sealer = self.sealer().await?.clone();
         let mut tx = self.begin().await?;
+        if self.backend == Backend::Postgres {
+            // for this transaction only (`is_local`)
+            sqlx::query(
+                "SELECT set_config('enable_seqscan', 'off', true), \
+                 set_config('enable_bitmapscan', 'off', true), \
+                 set_config('enable_sort', 'off', true)",
+            )
+            .execute(&mut *tx.conn())
+            .await?;
+        }
         for chunk in published.chunks(super::BINDS_PER_STATEMENT_MAX) {
             mark_chunk(self.backend, chunk)
                 .execute(&mut *tx.conn())
