@@ -351,11 +351,16 @@ impl Outbox for TimedOutbox {
 }
 
 /// `Relay<Store>` until `n` rows are published; also returns the time spent claiming and
-/// marking in the store.
+/// marking in the store. `BENCH_RELAY_BATCH=N` sets the rows per round (the
+/// service's `relay_batch_size_max`), otherwise `RelayConfig`'s default.
 async fn relay_drain(url: &AmqpUrl, store: &Store, n: usize) -> (Duration, Duration, Duration) {
+    let defaults = RelayConfig::default();
     let config = RelayConfig {
         connection_name: "bench-settlement relay".into(),
-        ..RelayConfig::default()
+        batch_size_max: std::env::var("BENCH_RELAY_BATCH")
+            .map(|b| b.parse().expect("BENCH_RELAY_BATCH is a number of rows"))
+            .unwrap_or(defaults.batch_size_max),
+        ..defaults
     };
     let outbox = Arc::new(TimedOutbox {
         store: store.clone(),
