@@ -22,41 +22,17 @@ impl Store {
         self.mark_and_claim_outbox(&[], limit).await
     }
 
-    /// Marks `published` (rows the broker confirmed) and claims as [`Store::claim_outbox`]
-    /// does. On SQLite in one transaction, mark then claim: one commit (an fsync) where two
-    /// calls take two, and the claim sees the marks, so the row behind a marked one can be
-    /// claimed at once; on an error nothing is marked and nothing claimed. On PostgreSQL, where
-    /// a commit is cheap and two transactions run side by side, the mark and the claim run at
-    /// the same time on two connections (the rows behind the marked ones come in the next
-    /// claim); a mark that fails is tried once more after the claim, and if it fails again the
-    /// error is returned and the rows just claimed wait for their lease to run out.
-    pub async fn mark_and_claim_outbox(
-        &self,
-        published: &[i64],
-        limit: usize,
-    ) -> Result<Vec<OutboxRow>, Error> {
-        if self.backend == Backend::Sqlite || published.is_empty() {
-            return self.claim_in_transaction(published, limit).await;
-        }
-        let (marked, claimed) = tokio::join!(
-            self.mark_outbox_published(published),
-            self.claim_in_transaction(&[], limit)
-        );
-        let rows = claimed?;
-        if marked.is_err() {
-            self.mark_outbox_published(published).await?;
-        }
-        Ok(rows)
-    }
-
-    /// Marks `published`, then claims, in one transaction.
+    /// Marks `published` (rows the broker confirmed) and then claims as [`Store::claim_outbox`]
+    /// does, in one transaction: one commit where two calls take two (on SQLite each commit is
+    /// an fsync). The claim sees the marks, so the row behind a marked one can be claimed at
+    /// once. On an error nothing is marked and nothing claimed.
     ///
     /// The claim is one statement: it leases the rows it selects and returns them
     /// (`UPDATE … RETURNING`). It walks the unpublished rows in id order through the partial
     /// index `outbox_pending` and keeps the head row of each ordering key (the key's smallest
     /// unpublished id, from `outbox_unpublished`), so it reads about `limit` rows plus the
     /// blocked ones among them, never the published ones, and stops at `limit`.
-    async fn claim_in_transaction(
+    pub async fn mark_and_claim_outbox(
         &self,
         published: &[i64],
         limit: usize,
