@@ -1,12 +1,13 @@
 //! The relay's side of the outbox: claim the head row of each ordering key that nobody else
 //! holds, and mark rows published once the broker confirmed them.
 //!
-//! A claim is a lease (`claimed_until`): a relay that dies before confirming loses its rows
-//! after [`super::OUTBOX_LEASE`] and another instance takes them (the receiver deduplicates by
-//! `message_id`). On PostgreSQL the claim selects with `FOR UPDATE SKIP LOCKED` in a short
-//! transaction, so two relays never claim the same row; on SQLite `BEGIN IMMEDIATE` already
-//! serialises the claim. The relay marks one round's rows in the transaction that claims the
-//! next ([`Store::mark_and_claim_outbox`]).
+//! A claim is a lease (a row of `outbox_leases`): a relay that dies before confirming loses
+//! its rows after [`super::OUTBOX_LEASE`] and another instance takes them (the receiver
+//! deduplicates by `message_id`). On PostgreSQL the claim selects with `FOR UPDATE SKIP LOCKED`
+//! in a short transaction, and the lease insert leaves a running lease alone, so two relays
+//! never claim the same row; on SQLite `BEGIN IMMEDIATE` already serialises the claim. The
+//! relay marks one round's rows in the transaction that claims the next
+//! ([`Store::mark_and_claim_outbox`]).
 
 use std::collections::BTreeMap;
 
@@ -27,8 +28,9 @@ impl Store {
     /// an fsync). The claim sees the marks, so the row behind a marked one can be claimed at
     /// once. On an error nothing is marked and nothing claimed.
     ///
-    /// The claim is one statement: it leases the rows it selects and returns them
-    /// (`UPDATE … RETURNING`). It walks the unpublished rows in id order through the partial
+    /// The claim leases the rows it selects in one statement (`INSERT INTO outbox_leases …
+    /// RETURNING id`: a narrow row, where a lease in the outbox row rewrote its payload too)
+    /// and then reads them. It walks the unpublished rows in id order through the partial
     /// index `outbox_pending` and keeps the head row of each ordering key (the key's smallest
     /// unpublished id, from `outbox_unpublished`), so it reads about `limit` rows plus the
     /// blocked ones among them, never the published ones, and stops at `limit`.
@@ -49,14 +51,20 @@ impl Store {
                 "",
             ),
         };
-        let sql = format!(
-            "UPDATE outbox SET claimed_until = $1 WHERE id IN (\
-             SELECT o.id FROM {pending} WHERE o.published_at IS NULL \
+        // Lease the head rows not leased by anyone: an id whose lease is still running is
+        // left alone (`ON CONFLICT … WHERE`), so of two claims racing for a row, one gets it.
+        let lease = format!(
+            "INSERT INTO outbox_leases (id, claimed_until) \
+             SELECT o.id, $1 FROM {pending} WHERE o.published_at IS NULL \
              AND (o.claimed_until IS NULL OR o.claimed_until < $2) \
+             AND NOT EXISTS (SELECT 1 FROM outbox_leases l WHERE l.id = o.id \
+                             AND l.claimed_until >= $2) \
              AND o.id = (SELECT MIN(p.id) FROM {head} WHERE p.ordering_key = o.ordering_key \
                          AND p.published_at IS NULL) \
-             ORDER BY o.id LIMIT $3{lock}) \
-             RETURNING id, exchange, routing_key, message_id, headers, payload_hex, ordering_key"
+             ORDER BY o.id LIMIT $3{lock} \
+             ON CONFLICT (id) DO UPDATE SET claimed_until = excluded.claimed_until \
+             WHERE outbox_leases.claimed_until < $2 \
+             RETURNING id"
         );
         // the key first: it may take a write of its own (the store's first use of the card key)
         let sealer = self.sealer().await?.clone();
@@ -75,28 +83,51 @@ impl Store {
             mark_chunk(self.backend, chunk)
                 .execute(&mut *tx.conn())
                 .await?;
+            release_chunk(self.backend, chunk)
+                .execute(&mut *tx.conn())
+                .await?;
         }
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let leased: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(lease))
             .bind(now_plus(super::OUTBOX_LEASE))
             .bind(now())
             .bind(limit)
             .fetch_all(&mut *tx.conn())
             .await?;
+        let mut rows = Vec::with_capacity(leased.len());
+        for chunk in leased.chunks(super::BINDS_PER_STATEMENT_MAX) {
+            let sql = format!(
+                "SELECT id, exchange, routing_key, message_id, headers, payload_hex, ordering_key \
+                 FROM outbox WHERE id IN ({})",
+                super::params(self.backend, 1, chunk.len())
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            rows.extend(query.fetch_all(&mut *tx.conn()).await?);
+        }
         let mut out = Vec::with_capacity(rows.len());
         for row in &rows {
             out.push(decode(row, &sealer)?);
         }
         tx.commit().await?;
-        // RETURNING gives no order; the relay wants the outbox's
+        // neither RETURNING nor IN gives an order; the relay wants the outbox's
         out.sort_unstable_by_key(|r| r.id);
         Ok(out)
     }
 
-    /// Marks rows published; the lease is cleared.
+    /// Marks rows published and drops their leases.
     pub async fn mark_outbox_published(&self, ids: &[i64]) -> Result<(), Error> {
+        let mut tx = self.begin().await?;
         for chunk in ids.chunks(super::BINDS_PER_STATEMENT_MAX) {
-            mark_chunk(self.backend, chunk).execute(self.pool()).await?;
+            mark_chunk(self.backend, chunk)
+                .execute(&mut *tx.conn())
+                .await?;
+            release_chunk(self.backend, chunk)
+                .execute(&mut *tx.conn())
+                .await?;
         }
+        tx.commit().await?;
         Ok(())
     }
 }
@@ -112,6 +143,22 @@ fn mark_chunk(
         super::params(backend, 2, ids.len())
     );
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now());
+    for id in ids {
+        query = query.bind(*id);
+    }
+    query
+}
+
+/// `DELETE` of the leases of one chunk of ids (published rows need none).
+fn release_chunk(
+    backend: Backend,
+    ids: &[i64],
+) -> sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments> {
+    let sql = format!(
+        "DELETE FROM outbox_leases WHERE id IN ({})",
+        super::params(backend, 1, ids.len())
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     for id in ids {
         query = query.bind(*id);
     }
