@@ -162,4 +162,17 @@ pub trait Outbox: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<OutboxRow>, Transient>> + Send;
     /// Marks rows published (only after the broker confirmed them).
     fn mark_published(&self, ids: &[i64]) -> impl Future<Output = Result<(), Transient>> + Send;
+    /// `mark_published(ids)` then `pending(limit)`, which sees those marks. An outbox that can
+    /// do both in one transaction (the store: one commit instead of two) overrides this; on an
+    /// error nothing of it may be assumed done.
+    fn mark_and_pending(
+        &self,
+        ids: &[i64],
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<OutboxRow>, Transient>> + Send {
+        async move {
+            self.mark_published(ids).await?;
+            self.pending(limit).await
+        }
+    }
 }

@@ -495,11 +495,37 @@ const TYPES_REMEMBERED_MAX: usize = 100_000;
 impl Outbox for MeteredOutbox {
     async fn pending(&self, limit: usize) -> Result<Vec<OutboxRow>, Transient> {
         let rows = self.store.pending(limit).await?;
+        self.claimed(&rows);
+        Ok(rows)
+    }
+
+    async fn mark_published(&self, ids: &[i64]) -> Result<(), Transient> {
+        self.store.mark_published(ids).await?;
+        self.marked(ids);
+        Ok(())
+    }
+
+    /// The store's one-transaction form (one commit per relay round instead of two).
+    async fn mark_and_pending(
+        &self,
+        ids: &[i64],
+        limit: usize,
+    ) -> Result<Vec<OutboxRow>, Transient> {
+        let rows = self.store.mark_and_pending(ids, limit).await?;
+        self.marked(ids);
+        self.claimed(&rows);
+        Ok(rows)
+    }
+}
+
+impl MeteredOutbox {
+    /// Remembers the message type of rows handed to the relay.
+    fn claimed(&self, rows: &[OutboxRow]) {
         let mut types = self.types.lock().unwrap_or_else(PoisonError::into_inner);
         if types.len() + rows.len() > TYPES_REMEMBERED_MAX {
             types.clear();
         }
-        for row in &rows {
+        for row in rows {
             let kind = row
                 .headers
                 .get("x-clearway-message-type")
@@ -507,11 +533,10 @@ impl Outbox for MeteredOutbox {
                 .unwrap_or_else(|| "unknown".to_owned());
             types.insert(row.id, kind);
         }
-        Ok(rows)
     }
 
-    async fn mark_published(&self, ids: &[i64]) -> Result<(), Transient> {
-        self.store.mark_published(ids).await?;
+    /// Counts rows marked published by their message type.
+    fn marked(&self, ids: &[i64]) {
         let mut types = self.types.lock().unwrap_or_else(PoisonError::into_inner);
         for id in ids {
             let kind = types.remove(id).unwrap_or_else(|| "unknown".to_owned());
@@ -520,7 +545,6 @@ impl Outbox for MeteredOutbox {
                 .get_or_create(&TypeLabel { r#type: kind })
                 .inc();
         }
-        Ok(())
     }
 }
 

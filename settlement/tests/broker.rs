@@ -237,6 +237,21 @@ async fn a_consumer_dropped_mid_batch_gets_its_batch_redelivered() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stop_finishes_the_current_batch_then_returns() {
+    stop_while_a_batch_is_in_the_handler(quick(), 200).await;
+}
+
+/// Small batches: while the first is held in the handler, the next one waits prepared and the
+/// one after it is gathered and waits to be handed over. Stop must still end both loops.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_with_batches_waiting_behind_the_handler() {
+    let config = ConsumerConfig {
+        batch_size_max: 50,
+        ..quick()
+    };
+    stop_while_a_batch_is_in_the_handler(config, 50).await;
+}
+
+async fn stop_while_a_batch_is_in_the_handler(config: ConsumerConfig, batch_max: usize) {
     let env = Env::start().await;
     env.publish_n(&env.bank_in(), 500).await;
     env.wait_depth(&env.bank_in(), 500).await;
@@ -245,8 +260,11 @@ async fn stop_finishes_the_current_batch_then_returns() {
         ..Recorder::default()
     });
     let (stop, task, metrics) =
-        spawn_consumer(&env, Arc::clone(&handler), quick(), vec![env.bank_in()]);
+        spawn_consumer(&env, Arc::clone(&handler), config, vec![env.bank_in()]);
     eventually(WAIT, || async { handler.calls.load(Ordering::SeqCst) == 1 }).await;
+    // the consumer holds every delivery its prefetch allows: the batches behind are formed
+    env.wait_depth(&env.bank_in(), 200).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
     stop.cancel(); // while the first batch is in the handler
     handler.hold_first.as_ref().unwrap().add_permits(1);
     tokio::time::timeout(WAIT, task)
@@ -261,7 +279,7 @@ async fn stop_finishes_the_current_batch_then_returns() {
         1,
         "no batch after stop"
     );
-    assert!(done > 0 && done <= 200);
+    assert!(done > 0 && done <= batch_max);
     assert_eq!(
         metrics.snapshot().deliveries,
         done as u64,

@@ -279,9 +279,11 @@ async fn consume_on<H: Handler>(
         .map_err(BrokerError::amqp("basic.consume on", queue))?;
     // Two loops joined: gathering and preparing batch k+1 overlaps committing batch k. A
     // prepared batch waits in a channel of one; the commit loop commits and acks in order.
-    let (ready, mut prepared) = tokio::sync::mpsc::channel::<Gathered>(1);
+    let (ready, prepared) = tokio::sync::mpsc::channel::<Gathered>(1);
     let gather = gather_batches(shared, &channel, &mut consumer, &probe, queue, stop, ready);
     let commit = async {
+        // owned here: when this loop ends, the gather loop's next send fails and it ends too
+        let mut prepared = prepared;
         while let Some(next) = prepared.recv().await {
             let Gathered {
                 mut deliveries,

@@ -9,8 +9,15 @@
 //! wave k, and a wave starts only after the previous one was confirmed; a key whose row failed
 //! publishes nothing more in this round. So a payment's messages leave in creation order, and
 //! a retry after a failure re-sends from the first unconfirmed one.
+//!
+//! Two lanes overlap: while one round is published and confirmed, a task of its own marks the
+//! round before and then claims the next one (mark first, so the claim already sees the rows
+//! behind the marked ones). The claimed rows of the round in flight are leased, and a later
+//! row of their ordering keys is blocked until they are marked, so the claim never returns a
+//! row that could overtake one in flight; for an outbox that does not lease, rows of an
+//! ordering key in flight are left for a later claim. Marking still follows the confirm.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -156,18 +163,46 @@ impl<O: Outbox> Relay<O> {
             )
             .await?;
             let mut idle = 0u32;
-            while !stop.is_cancelled() {
-                let published = self.round(&mut confirms, parked).await?;
+            // The round being published, and the rows the broker confirmed in the round before.
+            let mut rows: Vec<OutboxRow> = Vec::new();
+            let mut confirmed: Vec<i64> = Vec::new();
+            loop {
+                let claim = !stop.is_cancelled();
+                if !claim && rows.is_empty() && confirmed.is_empty() {
+                    break;
+                }
+                // The store lane marks the last round and claims the next one while this one
+                // is published and confirmed.
+                let in_flight: HashSet<String> =
+                    rows.iter().map(|r| r.ordering_key.clone()).collect();
+                let store = tokio::spawn(self.lane().run(
+                    std::mem::take(&mut confirmed),
+                    claim,
+                    in_flight,
+                ));
+                let (done, outcome) = self.publish_round(&mut confirms, parked, &rows).await;
+                let (marked, next) = store.await.unwrap_or_else(|error| {
+                    tracing::error!(%error, "relay store lane failed; its rows are retried later");
+                    (0, Vec::new())
+                });
+                let published = !rows.is_empty() || marked > 0;
+                rows = next;
+                confirmed = done;
+                if let Err(error) = outcome {
+                    // Mark what the broker confirmed before the session ends; the rows claimed
+                    // for the next round stay with their lease and are claimed again after it.
+                    self.lane().mark(&confirmed).await;
+                    return Err(error);
+                }
                 *failures = 0;
-                if published > 0 {
+                if published || !rows.is_empty() || !confirmed.is_empty() {
                     idle = 0;
                     continue;
                 }
                 let delay = backoff(self.config.idle_initial, self.config.idle_max, idle);
                 idle = idle.saturating_add(1);
-                if sleep_or_stop(delay, stop).await {
-                    break;
-                }
+                // stopped: the loop ends at its top, nothing being in hand
+                sleep_or_stop(delay, stop).await;
             }
             Ok(())
         }
@@ -176,25 +211,32 @@ impl<O: Outbox> Relay<O> {
         result
     }
 
-    /// One `pending` call and its publishes; returns how many rows were marked published.
-    async fn round(
+    fn lane(&self) -> StoreLane<O> {
+        StoreLane {
+            outbox: Arc::clone(&self.outbox),
+            metrics: Arc::clone(&self.metrics),
+            batch_size_max: self.config.batch_size_max,
+            retry_initial: self.config.retry_initial,
+            retry_max: self.config.retry_max,
+        }
+    }
+
+    /// Publishes one round, wave by wave; returns the ids the broker confirmed (also when the
+    /// round ended in an error: those are known) and whether the channel is still usable.
+    async fn publish_round(
         &self,
         confirms: &mut Confirms<usize>,
         parked: &mut HashMap<String, Parked>,
-    ) -> Result<usize, BrokerError> {
-        let rows = match self.outbox.pending(self.config.batch_size_max).await {
-            Ok(rows) => rows,
-            Err(transient) => {
-                bump(&self.metrics.outbox_errors, 1);
-                tracing::warn!(error = %transient, "outbox pending failed");
-                return Ok(0);
-            }
-        };
+        rows: &[OutboxRow],
+    ) -> (Vec<i64>, Result<(), BrokerError>) {
+        let mut confirmed: Vec<i64> = Vec::new();
+        if rows.is_empty() {
+            return (confirmed, Ok(()));
+        }
         let now = Instant::now();
         parked.retain(|_, p| p.until > now || p.strikes > 0);
-        let waves = waves(&rows);
+        let waves = waves(rows);
         let mut failed_keys: Vec<&str> = Vec::new();
-        let mut confirmed: Vec<i64> = Vec::new();
         let mut outcome = Ok(());
         for wave in waves {
             let mut sent = 0usize;
@@ -255,35 +297,83 @@ impl<O: Outbox> Relay<O> {
                 break;
             }
         }
-        // Mark what the broker confirmed, even when the round ended in an error.
-        let marked = confirmed.len();
-        if !confirmed.is_empty() {
-            self.mark(&confirmed).await;
+        (confirmed, outcome)
+    }
+}
+
+/// The relay's side of the outbox for one round, run as a task of its own so that the store's
+/// work overlaps the broker's: mark the rows confirmed in the round before, then claim the next.
+struct StoreLane<O: Outbox> {
+    outbox: Arc<O>,
+    metrics: Arc<RelayMetrics>,
+    batch_size_max: usize,
+    retry_initial: Duration,
+    retry_max: Duration,
+}
+
+impl<O: Outbox> StoreLane<O> {
+    /// Marks `confirmed`, then (when `claim`) claims the next round, in one call to the outbox
+    /// (one transaction for the store); returns how many rows were marked and the rows claimed.
+    ///
+    /// The claim runs while the current round is still in flight. An outbox that leases (the
+    /// store) never returns those rows, nor a later row of their ordering keys (it is blocked
+    /// by its unpublished sibling); one that does not lease may, so rows of an ordering key in
+    /// `in_flight` are left for a later claim. The mark comes first, so a row marked here
+    /// unblocks its successor for this very claim.
+    async fn run(
+        self,
+        confirmed: Vec<i64>,
+        claim: bool,
+        in_flight: HashSet<String>,
+    ) -> (usize, Vec<OutboxRow>) {
+        if !claim {
+            return (self.mark(&confirmed).await, Vec::new());
         }
-        outcome.map(|()| marked)
+        let claimed = if confirmed.is_empty() {
+            self.outbox.pending(self.batch_size_max).await
+        } else {
+            self.outbox
+                .mark_and_pending(&confirmed, self.batch_size_max)
+                .await
+        };
+        let (marked, mut rows) = match claimed {
+            Ok(rows) => {
+                bump(&self.metrics.published, confirmed.len());
+                (confirmed.len(), rows)
+            }
+            Err(transient) => {
+                bump(&self.metrics.outbox_errors, 1);
+                tracing::warn!(error = %transient, "outbox pending failed");
+                // nothing of it is done: mark on its own (retried), claim in the next round
+                (self.mark(&confirmed).await, Vec::new())
+            }
+        };
+        if !in_flight.is_empty() {
+            rows.retain(|r| !in_flight.contains(&r.ordering_key));
+        }
+        (marked, rows)
     }
 
     /// `mark_published`, retried a few times: if it keeps failing the rows are sent again later,
-    /// which the receiver absorbs by `message_id`.
-    async fn mark(&self, ids: &[i64]) {
+    /// which the receiver absorbs by `message_id`. Returns how many rows were marked.
+    async fn mark(&self, ids: &[i64]) -> usize {
+        if ids.is_empty() {
+            return 0;
+        }
         for attempt in 0..5 {
             match self.outbox.mark_published(ids).await {
                 Ok(()) => {
                     bump(&self.metrics.published, ids.len());
-                    return;
+                    return ids.len();
                 }
                 Err(transient) => {
                     bump(&self.metrics.outbox_errors, 1);
                     tracing::warn!(error = %transient, rows = ids.len(), "mark_published failed");
-                    tokio::time::sleep(backoff(
-                        self.config.retry_initial,
-                        self.config.retry_max,
-                        attempt,
-                    ))
-                    .await;
+                    tokio::time::sleep(backoff(self.retry_initial, self.retry_max, attempt)).await;
                 }
             }
         }
+        0
     }
 }
 
