@@ -309,9 +309,15 @@ pub async fn run(settings: &Settings, stop: &CancellationToken) -> Result<RunRep
     // Until stopped, or until a consumer ends by itself (only a bug in a handler does that).
     let mut first_error: Option<ServiceError> = None;
     tokio::select! {
+        biased;
         () = stop.cancelled() => {}
         Some(joined) = consumers.join_next() => {
-            first_error = Some(consumer_failure(joined));
+            // The consumers' token is a child of `stop`: one that ended cleanly because a stop
+            // arrived meanwhile is not a failure.
+            let stopped_cleanly = stop.is_cancelled() && matches!(joined, Ok((_, Ok(()))));
+            if !stopped_cleanly {
+                first_error = Some(consumer_failure(joined));
+            }
         }
     }
     consumer_stop.cancel();
