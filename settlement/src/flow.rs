@@ -38,6 +38,16 @@ pub enum Disposition {
         /// A sentence for the `x-clearway-detail` header (never card data).
         detail: String,
     },
+    /// Dead-lettered before (recorded once, no new effect) and delivered again flagged
+    /// `redelivered`: the attempt before may have died between its commit and the dead-letter
+    /// publish, so the broker publishes the body to `clearway.dlx` again. The dead queue gets
+    /// every dead letter at least once; the store records it once.
+    DeadLetterAgain {
+        /// The reason it was recorded for.
+        reason: DeadReason,
+        /// A sentence for the `x-clearway-detail` header.
+        detail: String,
+    },
 }
 
 /// Why a delivery was dead-lettered.
@@ -54,6 +64,18 @@ pub enum DeadReason {
 }
 
 impl DeadReason {
+    /// The reason whose [`DeadReason::as_str`] is `text`.
+    pub fn parse(text: &str) -> Option<DeadReason> {
+        [
+            DeadReason::Decode,
+            DeadReason::Unmapped,
+            DeadReason::Conflict,
+            DeadReason::Invalid,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == text)
+    }
+
     /// The value of the `x-clearway-reason` header.
     pub fn as_str(self) -> &'static str {
         match self {

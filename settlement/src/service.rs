@@ -467,7 +467,8 @@ impl Metered {
                 .inc();
             match disposition {
                 Disposition::Applied => {}
-                Disposition::Duplicate => {
+                // no new effect; its dead-letter publish was repeated
+                Disposition::Duplicate | Disposition::DeadLetterAgain { .. } => {
                     m.duplicates.inc();
                 }
                 Disposition::DeadLetter { reason, .. } => {

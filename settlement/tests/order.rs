@@ -329,6 +329,44 @@ async fn redelivered_dead_letters_are_recorded_once(backend: Backend) {
     }
     assert_eq!(db.count("SELECT COUNT(*) FROM dead_letters").await, 2);
 
+    // Flagged `redelivered` by the broker: the attempt before may have died between its commit
+    // and the dead-letter publish, so both go to the dead queue again (still one row each), and
+    // an applied event redelivered stays a plain duplicate.
+    let flagged = |i: &Incoming| Incoming {
+        redelivered: true,
+        ..i.clone()
+    };
+    let out = ingest
+        .handle(&[
+            flagged(&conflict),
+            flagged(&poison),
+            flagged(&fixture_event(AUTH)),
+        ])
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            &out[0],
+            Disposition::DeadLetterAgain {
+                reason: DeadReason::Conflict,
+                ..
+            }
+        ),
+        "{out:?}"
+    );
+    assert!(
+        matches!(
+            &out[1],
+            Disposition::DeadLetterAgain {
+                reason: DeadReason::Unmapped | DeadReason::Decode,
+                ..
+            }
+        ),
+        "{out:?}"
+    );
+    assert_eq!(out[2], Disposition::Duplicate);
+    assert_eq!(db.count("SELECT COUNT(*) FROM dead_letters").await, 2);
+
     // Three copies inside one batch, on a fresh database.
     let db2 = TestDb::new(backend).await;
     let ingest = db2.ingest().await;

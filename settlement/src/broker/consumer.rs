@@ -441,36 +441,50 @@ async fn process<H: Handler>(
     }
 
     let (mut applied, mut duplicates, mut dead_letters) = (0usize, 0usize, 0usize);
+    let mut published = 0usize;
     for (index, ((delivery, disposition), item)) in
         deliveries.iter().zip(&dispositions).zip(&batch).enumerate()
     {
-        match disposition {
-            Disposition::Applied => applied += 1,
-            Disposition::Duplicate => duplicates += 1,
+        let (reason, detail) = match disposition {
+            Disposition::Applied => {
+                applied += 1;
+                continue;
+            }
+            Disposition::Duplicate => {
+                duplicates += 1;
+                continue;
+            }
             Disposition::DeadLetter { reason, detail } => {
                 dead_letters += 1;
-                let mut headers = delivery.properties.headers().clone().unwrap_or_default();
-                let text = |s: &str| AMQPValue::LongString(s.into());
-                headers.insert("x-clearway-reason".into(), text(reason.as_str()));
-                headers.insert("x-clearway-detail".into(), text(detail));
-                headers.insert("x-clearway-queue".into(), text(queue));
-                let properties = delivery
-                    .properties
-                    .clone()
-                    .with_headers(headers)
-                    .with_delivery_mode(PERSISTENT);
-                dead.publish(
-                    index,
-                    &shared.topology.dead_letter_exchange,
-                    delivery.routing_key.as_str(),
-                    properties,
-                    &item.body,
-                )
-                .await?;
+                (reason, detail)
             }
-        }
+            // no new effect: counted as a duplicate, but published to the dead queue again
+            Disposition::DeadLetterAgain { reason, detail } => {
+                duplicates += 1;
+                (reason, detail)
+            }
+        };
+        published += 1;
+        let mut headers = delivery.properties.headers().clone().unwrap_or_default();
+        let text = |s: &str| AMQPValue::LongString(s.into());
+        headers.insert("x-clearway-reason".into(), text(reason.as_str()));
+        headers.insert("x-clearway-detail".into(), text(detail));
+        headers.insert("x-clearway-queue".into(), text(queue));
+        let properties = delivery
+            .properties
+            .clone()
+            .with_headers(headers)
+            .with_delivery_mode(PERSISTENT);
+        dead.publish(
+            index,
+            &shared.topology.dead_letter_exchange,
+            delivery.routing_key.as_str(),
+            properties,
+            &item.body,
+        )
+        .await?;
     }
-    if dead_letters > 0 {
+    if published > 0 {
         let drained = dead.drain().await;
         if drained.is_err() {
             dead.abandon();

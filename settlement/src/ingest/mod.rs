@@ -12,8 +12,10 @@
 //!    poison) and the SHA-256 of the canonical payload (JSON re-serialised with sorted keys;
 //!    bank bytes as they are): same key and hash → `Duplicate`, same key and another hash →
 //!    dead letter `conflict`; the second copy inside one batch is a duplicate as well. A
-//!    dead letter is recorded once per key and hash: a redelivered conflict or poison is a
-//!    `Duplicate` (acked, not published to the dead queue again);
+//!    dead letter is recorded once per key and hash: the same conflict or poison again is a
+//!    `Duplicate`, or, when the broker flags it redelivered (the attempt before may have died
+//!    between its commit and its dead-letter publish), `DeadLetterAgain`: no new effect, but
+//!    published to the dead queue again, so the dead queue gets each at least once;
 //! 3. apply (`apply.rs`): an event creates its items (or is an input on an existing one) and writes its
 //!    message to the outbox; an answer resolves to its item by the reference it quotes (STAN
 //!    and RRN for cards) and is a lifecycle input. Refusals by `adapters::adapt` are dead
@@ -183,13 +185,14 @@ impl Ingest {
 
         // Dead letters recorded before, for the deliveries that would be one again: a
         // conflict (its key is in the inbox with another hash) or poison with no inbox key.
-        // A redelivered one is absorbed, so the dead queue gets each once.
+        // Another copy is absorbed (published again only when flagged redelivered).
+        // A delivery the broker flags redelivered is looked up too: if it was dead-lettered
+        // before, its dead-letter publish may have been cut off by a crash after the commit.
         let dead_keys: Vec<String> = decoded
             .iter()
-            .filter_map(|d| match d.key.as_deref() {
-                Some(key) => seen
-                    .get(key)
-                    .is_some_and(|h| *h != d.hash)
+            .zip(batch)
+            .filter_map(|(d, incoming)| match d.key.as_deref() {
+                Some(key) => (incoming.redelivered || seen.get(key).is_some_and(|h| *h != d.hash))
                     .then(|| key.to_owned()),
                 None => Some(format!("unkeyed/{}", d.hash)),
             })
@@ -197,7 +200,7 @@ impl Ingest {
             .into_iter()
             .collect();
         let dead_seen = if dead_keys.is_empty() {
-            BTreeSet::new()
+            BTreeMap::new()
         } else {
             tx.dead_letters_seen(&dead_keys).await?
         };
@@ -211,8 +214,18 @@ impl Ingest {
                 .key
                 .clone()
                 .unwrap_or_else(|| format!("unkeyed/{}", d.hash));
-            if dead_seen.contains(&(dead_key, d.hash.clone())) {
-                verdicts[i] = Some(Disposition::Duplicate);
+            if let Some(recorded) = dead_seen.get(&(dead_key, d.hash.clone())) {
+                verdicts[i] = Some(match DeadReason::parse(recorded) {
+                    // published again: the first attempt may have died before its publish
+                    Some(reason) if batch[i].redelivered => Disposition::DeadLetterAgain {
+                        reason,
+                        detail: format!(
+                            "redelivered; dead-lettered before as {recorded} (payload sha256 {})",
+                            d.hash
+                        ),
+                    },
+                    _ => Disposition::Duplicate,
+                });
                 continue;
             }
             let Some(key) = d.key.as_deref() else {

@@ -323,15 +323,16 @@ impl Tx {
         Ok(found)
     }
 
-    /// The (key, payload hash) pairs among these keys that are dead letters already.
+    /// The (key, payload hash) pairs among these keys that are dead letters already, with the
+    /// reason each was recorded for.
     pub async fn dead_letters_seen(
         &mut self,
         keys: &[String],
-    ) -> Result<BTreeSet<(String, String)>, Error> {
-        let mut found = BTreeSet::new();
+    ) -> Result<BTreeMap<(String, String), String>, Error> {
+        let mut found = BTreeMap::new();
         for chunk in keys.chunks(super::BINDS_PER_STATEMENT_MAX) {
             let sql = format!(
-                "SELECT key, payload_sha256 FROM dead_letters WHERE key IN ({}) \
+                "SELECT key, payload_sha256, reason FROM dead_letters WHERE key IN ({}) \
                  AND payload_sha256 IS NOT NULL",
                 params(self.backend, 1, chunk.len())
             );
@@ -340,7 +341,7 @@ impl Tx {
                 q = q.bind(k.as_str());
             }
             for row in q.fetch_all(&mut *self.inner).await? {
-                found.insert((row.try_get(0)?, row.try_get(1)?));
+                found.insert((row.try_get(0)?, row.try_get(1)?), row.try_get(2)?);
             }
         }
         Ok(found)
