@@ -79,14 +79,7 @@ impl Store {
             .execute(&mut *tx.conn())
             .await?;
         }
-        for chunk in published.chunks(super::BINDS_PER_STATEMENT_MAX) {
-            mark_chunk(self.backend, chunk)
-                .execute(&mut *tx.conn())
-                .await?;
-            release_chunk(self.backend, chunk)
-                .execute(&mut *tx.conn())
-                .await?;
-        }
+        mark_in(&mut tx, self.backend, published).await?;
         let leased: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(lease))
             .bind(now_plus(super::OUTBOX_LEASE))
             .bind(now())
@@ -119,17 +112,21 @@ impl Store {
     /// Marks rows published and drops their leases.
     pub async fn mark_outbox_published(&self, ids: &[i64]) -> Result<(), Error> {
         let mut tx = self.begin().await?;
-        for chunk in ids.chunks(super::BINDS_PER_STATEMENT_MAX) {
-            mark_chunk(self.backend, chunk)
-                .execute(&mut *tx.conn())
-                .await?;
-            release_chunk(self.backend, chunk)
-                .execute(&mut *tx.conn())
-                .await?;
-        }
+        mark_in(&mut tx, self.backend, ids).await?;
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Marks `ids` published and drops their leases, inside `tx`.
+async fn mark_in(tx: &mut super::Tx, backend: Backend, ids: &[i64]) -> Result<(), Error> {
+    for chunk in ids.chunks(super::BINDS_PER_STATEMENT_MAX) {
+        mark_chunk(backend, chunk).execute(&mut *tx.conn()).await?;
+        release_chunk(backend, chunk)
+            .execute(&mut *tx.conn())
+            .await?;
+    }
+    Ok(())
 }
 
 /// `UPDATE … SET published_at` for one chunk of ids (at most `BINDS_PER_STATEMENT_MAX`).

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use sqlx::Row;
 
-use super::{BINDS_PER_STATEMENT_MAX, Error, Store, params};
+use super::{BINDS_PER_STATEMENT_MAX, Error, Store};
 
 impl Store {
     /// Which of `keys` the inbox holds, read from a pooled connection without a transaction
@@ -14,15 +14,10 @@ impl Store {
     pub async fn inbox_keys_seen(&self, keys: &[String]) -> Result<BTreeSet<String>, Error> {
         let mut found = BTreeSet::new();
         for chunk in keys.chunks(BINDS_PER_STATEMENT_MAX) {
-            let sql = format!(
-                "SELECT key FROM inbox WHERE key IN ({})",
-                params(self.backend, 1, chunk.len())
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for k in chunk {
-                q = q.bind(k.as_str());
-            }
-            for row in q.fetch_all(&self.pool).await? {
+            for row in super::tx::inbox_lookup(self.backend, chunk)
+                .fetch_all(&self.pool)
+                .await?
+            {
                 found.insert(row.try_get(0)?);
             }
         }

@@ -203,14 +203,7 @@ impl Tx {
     ) -> Result<BTreeMap<String, String>, Error> {
         let mut found = BTreeMap::new();
         for chunk in keys.chunks(super::BINDS_PER_STATEMENT_MAX) {
-            let sql = format!(
-                "SELECT key, payload_sha256 FROM inbox WHERE key IN ({})",
-                params(self.backend, 1, chunk.len())
-            );
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for k in chunk {
-                q = q.bind(k.as_str());
-            }
+            let q = inbox_lookup(self.backend, chunk);
             for row in q.fetch_all(&mut *self.inner).await? {
                 found.insert(row.try_get(0)?, row.try_get(1)?);
             }
@@ -636,6 +629,23 @@ impl Tx {
 
         Ok(())
     }
+}
+
+/// `key, payload_sha256` of the inbox rows among `keys` (at most `BINDS_PER_STATEMENT_MAX`),
+/// in a transaction or outside one (`Store::inbox_keys_seen`).
+pub(super) fn inbox_lookup(
+    backend: Backend,
+    keys: &[String],
+) -> sqlx::query::Query<'_, Any, sqlx::any::AnyArguments> {
+    let sql = format!(
+        "SELECT key, payload_sha256 FROM inbox WHERE key IN ({})",
+        params(backend, 1, keys.len())
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for k in keys {
+        q = q.bind(k.as_str());
+    }
+    q
 }
 
 /// Every key we meant to insert must have been inserted. A batch may hold one key twice (two
